@@ -1,0 +1,317 @@
+//! One path: the step loop, the ledger and the recorder.
+//!
+//! The engine knows no file format. Given a [`Scenario`], a master seed and
+//! a path index, [`Workspace::run_path`] returns one [`PathMetrics`] row per
+//! venue (and, when asked, a [`Trace`] per venue).
+//!
+//! Step order, fixed for every step and venue:
+//! 1. prices: every asset advances to the step's time;
+//! 2. accruals: borrow and funding ([`Venue::accrue`]);
+//! 3. trader actions: scripted orders due, then exit triggers (stop loss,
+//!    take profit, holding deadline), then new arrivals of the population;
+//! 4. liquidations;
+//! 5. auto-deleveraging;
+//! 6. recording: LP token price, drawdown, optional trace row.
+//!
+//! Before step 1 every venue is reset to its t = 0 state and, if the
+//! population asks for it, the stationary starting book is placed at t = 0
+//! prices ("warm start"); metrics start after that.
+
+pub mod ledger;
+pub mod metrics;
+pub mod trace;
+
+use self::metrics::{Metric, N_METRICS, PathMetrics};
+use self::trace::Trace;
+use crate::market::Market;
+use crate::montecarlo::seed::{Stream, path_seed, stream_seed};
+use crate::scenario::Scenario;
+use crate::trader::{Population, Script};
+use crate::venue::{Cx, Reject, Venue};
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
+/// How strictly a path is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunOptions {
+    /// Check conservation after every step (slow; for tests), not only at the end.
+    pub check_every_step: bool,
+}
+
+/// What one path produced.
+#[derive(Debug, Clone)]
+pub struct PathOutput {
+    /// One row per venue, in scenario order.
+    pub metrics: Vec<PathMetrics>,
+    /// One trace per venue (empty unless tracing was asked for).
+    pub traces: Vec<Trace>,
+}
+
+/// The largest conservation error tolerated on a pool of `scale_usd`:
+/// 1e-9 of the pool plus a micro-dollar, far above f64 rounding and far
+/// below any real accounting slip.
+pub fn conservation_tolerance_usd(scale_usd: f64) -> f64 {
+    1e-9 * scale_usd.abs() + 1e-6
+}
+
+/// Reusable state for running paths of one scenario on one thread.
+pub struct Workspace<'s> {
+    scn: &'s Scenario,
+    market: Market,
+    venues: Vec<Box<dyn Venue>>,
+    opts: RunOptions,
+    asset_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Track {
+    lp0: f64,
+    hold0: f64,
+    peak: f64,
+    max_drawdown: f64,
+    max_conservation: f64,
+}
+
+impl<'s> Workspace<'s> {
+    /// A workspace for `scn` with default options.
+    pub fn new(scn: &'s Scenario) -> Workspace<'s> {
+        Workspace::with_options(scn, RunOptions::default())
+    }
+
+    /// A workspace with explicit options.
+    pub fn with_options(scn: &'s Scenario, opts: RunOptions) -> Workspace<'s> {
+        let n_assets = scn.assets.len();
+        let accounts = scn.max_accounts();
+        Workspace {
+            scn,
+            market: Market::new(&scn.assets, scn.correlation.as_ref()),
+            venues: scn
+                .venues
+                .iter()
+                .map(|v| v.build(n_assets, accounts))
+                .collect(),
+            opts,
+            asset_names: scn.asset_names(),
+        }
+    }
+
+    /// Runs path `index` under `master_seed`. With `trace`, every venue
+    /// records its per-step series and events.
+    pub fn run_path(&mut self, master_seed: u64, index: u64, trace: bool) -> PathOutput {
+        let scn = self.scn;
+        let seed = path_seed(master_seed, index);
+        let trader_seed = stream_seed(seed, Stream::Traders);
+        let mut price_rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, Stream::Prices));
+        let Workspace {
+            market,
+            venues,
+            opts,
+            asset_names,
+            ..
+        } = self;
+        market.reset(&mut price_rng, scn.step_s);
+        let nv = venues.len();
+        let mut traces: Vec<Trace> = (0..nv)
+            .map(|_| {
+                if trace {
+                    Trace::recording()
+                } else {
+                    Trace::off()
+                }
+            })
+            .collect();
+        let mut pops: Vec<Option<Population>> = (0..nv)
+            .map(|_| {
+                scn.traders
+                    .as_ref()
+                    .map(|p| Population::new(p, trader_seed))
+            })
+            .collect();
+        let mut scripts: Vec<Script> = (0..nv).map(|_| Script::new(&scn.scripted)).collect();
+        let mut track = vec![Track::default(); nv];
+        let mut row = Vec::new();
+
+        for v in 0..nv {
+            let venue = venues[v].as_mut();
+            let prices = market.prices();
+            venue.reset(prices);
+            let mut cx = Cx {
+                t_s: 0,
+                prices,
+                trace: &mut traces[v],
+                warm_start: true,
+            };
+            if let Some(pop) = pops[v].as_mut() {
+                pop.warm_start(venue, &mut cx);
+            }
+            venue.end_warm_start(0, prices);
+            let lp0 = venue.lp_value_usd(prices) / venue.lp_supply();
+            let hold0 = basket_value(venue.hold_basket(), prices);
+            track[v] = Track {
+                lp0,
+                hold0,
+                peak: lp0,
+                ..Track::default()
+            };
+            if trace {
+                let mut cols: Vec<String> =
+                    asset_names.iter().map(|a| format!("price_{a}")).collect();
+                cols.extend(venue.trace_columns(asset_names));
+                traces[v].columns = cols;
+                record_row(&mut traces[v], &mut row, venue, 0, 0, prices);
+            }
+        }
+
+        for step in 1..=scn.steps() {
+            let t_s = step * scn.step_s;
+            market.advance(&mut price_rng, t_s);
+            let prices = market.prices();
+            for v in 0..nv {
+                let venue = venues[v].as_mut();
+                let mut cx = Cx {
+                    t_s,
+                    prices,
+                    trace: &mut traces[v],
+                    warm_start: false,
+                };
+                venue.accrue(&mut cx);
+                scripts[v].run_due(venue, &mut cx);
+                venue.run_exits(&mut cx);
+                if let Some(pop) = pops[v].as_mut() {
+                    pop.arrivals(venue, &mut cx);
+                }
+                venue.liquidate(&mut cx);
+                venue.deleverage(&mut cx);
+
+                let tr = &mut track[v];
+                let lp = venue.lp_value_usd(prices) / venue.lp_supply();
+                if lp > tr.peak {
+                    tr.peak = lp;
+                } else if tr.peak > 0.0 {
+                    let dd = 1.0 - lp / tr.peak;
+                    if dd > tr.max_drawdown {
+                        tr.max_drawdown = dd;
+                    }
+                }
+                if opts.check_every_step {
+                    tr.max_conservation = tr
+                        .max_conservation
+                        .max(venue.conservation_error_usd(t_s, prices));
+                }
+                if trace {
+                    record_row(&mut traces[v], &mut row, venue, step, t_s, prices);
+                }
+            }
+        }
+
+        let t_end = scn.steps() * scn.step_s;
+        let prices = market.prices();
+        let metrics = (0..nv)
+            .map(|v| {
+                let venue = venues[v].as_ref();
+                let tr = &track[v];
+                let conservation = tr
+                    .max_conservation
+                    .max(venue.conservation_error_usd(t_end, prices));
+                finish_metrics(venue, tr, index, v, seed, t_end, prices, conservation)
+            })
+            .collect();
+        PathOutput { metrics, traces }
+    }
+}
+
+fn basket_value(tokens: &[f64], prices: &[f64]) -> f64 {
+    tokens.iter().zip(prices).map(|(q, p)| q * p).sum()
+}
+
+fn record_row(
+    trace: &mut Trace,
+    row: &mut Vec<f64>,
+    venue: &dyn Venue,
+    step: u64,
+    t_s: u64,
+    prices: &[f64],
+) {
+    row.clear();
+    row.push(step as f64);
+    row.push(t_s as f64);
+    row.extend_from_slice(prices);
+    venue.trace_row(t_s, prices, row);
+    trace.rows.extend_from_slice(row);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_metrics(
+    venue: &dyn Venue,
+    tr: &Track,
+    path: u64,
+    v: usize,
+    seed: u64,
+    t_end: u64,
+    prices: &[f64],
+    conservation: f64,
+) -> PathMetrics {
+    let c = venue.counters();
+    let lp_end = venue.lp_value_usd(prices) / venue.lp_supply();
+    let hold_end = basket_value(venue.hold_basket(), prices);
+    let lp_return = lp_end / tr.lp0 - 1.0;
+    let hold_return = if tr.hold0 > 0.0 {
+        hold_end / tr.hold0 - 1.0
+    } else {
+        0.0
+    };
+    let mut values = [0.0; N_METRICS];
+    let mut set = |m: Metric, x: f64| values[m as usize] = x;
+    set(Metric::LpReturn, lp_return);
+    set(Metric::HoldReturn, hold_return);
+    set(Metric::ExcessReturn, lp_return - hold_return);
+    set(Metric::LpPnlUsd, (lp_end - tr.lp0) * venue.lp_supply());
+    set(Metric::MaxDrawdown, tr.max_drawdown);
+    set(Metric::EndLpPrice, lp_end);
+    set(Metric::BadDebtUsd, c.bad_debt_usd);
+    set(Metric::AdlUsd, c.adl_usd);
+    set(Metric::LiquidatedUsd, c.liquidated_usd);
+    set(Metric::Liquidations, c.liquidations as f64);
+    set(Metric::FeesUsd, c.fees_total_usd());
+    set(Metric::OpenCloseFeesUsd, c.fees_open_close_usd);
+    set(Metric::ImpactFeesUsd, c.fees_impact_usd);
+    set(Metric::BorrowFeesUsd, c.fees_borrow_usd);
+    set(Metric::LiquidationFeesUsd, c.fees_liquidation_usd);
+    set(Metric::FundingUsd, c.funding_usd);
+    set(Metric::FeesToPoolUsd, c.fees_to_pool_usd);
+    set(Metric::FeesToProtocolUsd, c.fees_to_protocol_usd);
+    set(
+        Metric::TraderPnlUsd,
+        c.trader_payouts_usd + venue.open_equity_usd(t_end, prices) - c.trader_deposits_usd,
+    );
+    set(Metric::VolumeUsd, c.volume_usd);
+    set(Metric::Trades, c.trades as f64);
+    set(Metric::PeakOiUsd, c.peak_oi_usd);
+    set(Metric::PeakUtilization, c.peak_utilization);
+    set(Metric::OpenPositionsEnd, venue.open_positions() as f64);
+    set(Metric::RejectedOrders, c.rejected_total() as f64);
+    set(
+        Metric::RejectedPositionSize,
+        c.rejected[Reject::MaxPositionSize as usize] as f64,
+    );
+    set(
+        Metric::RejectedOpenInterest,
+        (c.rejected[Reject::MaxGlobalLong as usize] + c.rejected[Reject::MaxGlobalShort as usize])
+            as f64,
+    );
+    set(
+        Metric::RejectedUtilization,
+        c.rejected[Reject::Utilization as usize] as f64,
+    );
+    set(
+        Metric::RejectedLeverage,
+        c.rejected[Reject::Leverage as usize] as f64,
+    );
+    set(Metric::ConservationError, conservation);
+    PathMetrics {
+        path,
+        venue: v,
+        seed,
+        values,
+    }
+}

@@ -1,0 +1,578 @@
+//! Outputs of a run: `paths.csv`, `summary.json`, traces and the manifest,
+//! plus the terminal table.
+//!
+//! Every file is written to a temporary name and renamed into place only
+//! when the whole run has succeeded; the manifest is written last, so a
+//! folder with a manifest is complete. Numbers are formatted with Rust's
+//! shortest round-trip representation, so the same results give the same
+//! bytes.
+
+mod columns;
+pub mod stats;
+
+use self::columns::ColumnStore;
+use self::stats::{Distribution, Moments, Risk};
+use crate::engine::PathOutput;
+use crate::engine::conservation_tolerance_usd;
+use crate::engine::metrics::{METRICS, Metric, N_METRICS, PathMetrics};
+use crate::engine::trace::Trace;
+use crate::scenario::Scenario;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Formats a number deterministically and without NaN: integers plainly,
+/// others in Rust's shortest round-trip form; -0 prints as 0.
+pub fn fmt_f64(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// A file written under a temporary name and renamed on [`AtomicFile::commit`].
+/// Dropped without commit, the temporary file is removed.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    w: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file beside `dest`.
+    ///
+    /// # Errors
+    /// If the file cannot be created.
+    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            w: Some(w),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.w.as_mut().expect("writer present until commit")
+    }
+
+    /// Flushes and renames into place.
+    ///
+    /// # Errors
+    /// If flushing or renaming fails.
+    pub fn commit(mut self) -> io::Result<()> {
+        if let Some(mut w) = self.w.take() {
+            w.flush()?;
+            w.get_ref().sync_all()?;
+        }
+        fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.w.is_some() {
+            self.w = None;
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `dest` atomically.
+///
+/// # Errors
+/// If writing or renaming fails.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = AtomicFile::create(dest)?;
+    f.writer().write_all(bytes)?;
+    f.commit()
+}
+
+/// Provenance of a run, recorded in the manifest and summary.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// SHA-256 of the resolved scenario and its data files.
+    pub scenario_hash: String,
+    /// Files the scenario was made from.
+    pub files: Vec<String>,
+    /// Master seed.
+    pub seed: u64,
+    /// Number of paths.
+    pub paths: u64,
+    /// Paths traced.
+    pub trace_paths: u64,
+    /// The command line, as typed.
+    pub command_line: Vec<String>,
+}
+
+/// Statistics of one metric.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricSummary {
+    /// Unit of the metric.
+    pub unit: &'static str,
+    /// Its distribution over paths.
+    #[serde(flatten)]
+    pub dist: Distribution,
+}
+
+/// Metrics by name, in column order.
+#[derive(Debug, Clone)]
+pub struct Metrics(pub Vec<(&'static str, MetricSummary)>);
+
+impl Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl Metrics {
+    /// Summary of the metric named `name`.
+    pub fn get(&self, name: &str) -> Option<&MetricSummary> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+}
+
+/// Summary of one venue.
+#[derive(Debug, Clone, Serialize)]
+pub struct VenueSummary {
+    /// Venue name.
+    pub name: String,
+    /// Design.
+    pub kind: &'static str,
+    /// Tail risk of LP return.
+    pub risk: Risk,
+    /// Every metric's distribution.
+    pub metrics: Metrics,
+}
+
+/// Identity of the scenario in outputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioId {
+    /// Name.
+    pub name: String,
+    /// Hash of the resolved scenario and data.
+    pub hash: String,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Which scenario.
+    pub scenario: ScenarioId,
+    /// Master seed.
+    pub seed: u64,
+    /// Number of paths.
+    pub paths: u64,
+    /// perpsim version.
+    pub version: &'static str,
+    /// One entry per venue.
+    pub venues: Vec<VenueSummary>,
+}
+
+/// What a finished run reports back.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The summary written to `summary.json`.
+    pub summary: Summary,
+    /// Paths whose conservation check failed: (path, venue name, error USD).
+    pub conservation_failures: Vec<(u64, String, f64)>,
+    /// Files written, relative to the output folder.
+    pub outputs: Vec<String>,
+}
+
+struct TraceFiles {
+    steps: AtomicFile,
+    events: AtomicFile,
+}
+
+/// Streams path results into the output folder.
+pub struct RunWriter<'a> {
+    scn: &'a Scenario,
+    info: &'a RunInfo,
+    dir: PathBuf,
+    paths: AtomicFile,
+    moments: Vec<Moments>,
+    columns: ColumnStore,
+    traces: Vec<Option<TraceFiles>>,
+    tolerance: Vec<f64>,
+    failures: Vec<(u64, String, f64)>,
+    rows: u64,
+    line: String,
+}
+
+impl<'a> RunWriter<'a> {
+    /// Prepares the output folder `dir` (created if missing).
+    ///
+    /// # Errors
+    /// If the folder or a temporary file cannot be created.
+    pub fn create(dir: &Path, scn: &'a Scenario, info: &'a RunInfo) -> io::Result<RunWriter<'a>> {
+        fs::create_dir_all(dir)?;
+        let nv = scn.venues.len();
+        let mut paths = AtomicFile::create(&dir.join("paths.csv"))?;
+        let mut header = String::from("path,venue,seed");
+        for m in &METRICS {
+            header.push(',');
+            header.push_str(m.name);
+        }
+        header.push('\n');
+        paths.writer().write_all(header.as_bytes())?;
+        let columns = ColumnStore::new(dir, nv * N_METRICS, info.paths)?;
+        Ok(RunWriter {
+            scn,
+            info,
+            dir: dir.to_path_buf(),
+            paths,
+            moments: vec![Moments::default(); nv * N_METRICS],
+            columns,
+            traces: (0..nv).map(|_| None).collect(),
+            tolerance: scn
+                .venues
+                .iter()
+                .map(|v| conservation_tolerance_usd(v.scale_usd()))
+                .collect(),
+            failures: Vec::new(),
+            rows: 0,
+            line: String::new(),
+        })
+    }
+
+    /// Adds one path's results (in path order).
+    ///
+    /// # Errors
+    /// On a write failure, or if a metric is not finite (a bug: the run stops
+    /// and nothing is committed).
+    pub fn push(&mut self, out: &PathOutput) -> io::Result<()> {
+        for row in &out.metrics {
+            self.push_row(row)?;
+        }
+        for (v, trace) in out.traces.iter().enumerate() {
+            if trace.on {
+                let path = out.metrics[v].path;
+                self.push_trace(v, path, trace)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn push_row(&mut self, row: &PathMetrics) -> io::Result<()> {
+        let venue = self.scn.venues[row.venue].name();
+        if let Some(name) = row.first_non_finite() {
+            return Err(io::Error::other(format!(
+                "path {} venue {venue}: metric {name} is not finite; this is a bug, nothing was written",
+                row.path
+            )));
+        }
+        let cons = row.get(Metric::ConservationError);
+        if cons > self.tolerance[row.venue] {
+            self.failures.push((row.path, venue.to_string(), cons));
+        }
+        self.line.clear();
+        self.line
+            .push_str(&format!("{},{venue},{}", row.path, row.seed));
+        for (i, &x) in row.values.iter().enumerate() {
+            self.line.push(',');
+            self.line.push_str(&fmt_f64(x));
+            let k = row.venue * N_METRICS + i;
+            self.moments[k].push(x);
+            self.columns.push(k, x)?;
+        }
+        self.line.push('\n');
+        self.paths.writer().write_all(self.line.as_bytes())?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn push_trace(&mut self, v: usize, path: u64, trace: &Trace) -> io::Result<()> {
+        if self.traces[v].is_none() {
+            let dir = self.dir.join("trace").join(self.scn.venues[v].name());
+            fs::create_dir_all(&dir)?;
+            let mut steps = AtomicFile::create(&dir.join("steps.csv"))?;
+            let mut events = AtomicFile::create(&dir.join("events.csv"))?;
+            let mut h = String::from("path,step,t_s");
+            for c in &trace.columns {
+                h.push(',');
+                h.push_str(c);
+            }
+            writeln!(steps.writer(), "{h}")?;
+            writeln!(
+                events.writer(),
+                "path,t_s,event,account,market,side,size_usd,price,collateral_usd,base_fee_usd,linear_impact_usd,additive_impact_usd,borrow_fee_usd,liquidation_fee_usd,pnl_usd,payout_usd,bad_debt_usd,note"
+            )?;
+            self.traces[v] = Some(TraceFiles { steps, events });
+        }
+        let names = self.scn.asset_names();
+        let files = self.traces[v].as_mut().expect("created above");
+        let w = trace.row_width();
+        for r in trace.rows.chunks(w) {
+            let mut line = format!("{path}");
+            for x in r {
+                line.push(',');
+                line.push_str(&fmt_f64(*x));
+            }
+            writeln!(files.steps.writer(), "{line}")?;
+        }
+        for e in &trace.events {
+            let nums = [
+                e.size_usd,
+                e.price,
+                e.collateral_usd,
+                e.base_fee_usd,
+                e.linear_impact_usd,
+                e.additive_impact_usd,
+                e.borrow_fee_usd,
+                e.liquidation_fee_usd,
+                e.pnl_usd,
+                e.payout_usd,
+                e.bad_debt_usd,
+            ];
+            let mut line = format!(
+                "{path},{},{},{},{},{}",
+                e.t_s,
+                e.kind.as_str(),
+                self.scn.account_name(e.account),
+                names.get(e.market).map_or("?", String::as_str),
+                e.side.as_str()
+            );
+            for x in nums {
+                line.push(',');
+                line.push_str(&fmt_f64(x));
+            }
+            line.push(',');
+            line.push_str(e.note);
+            writeln!(files.events.writer(), "{line}")?;
+        }
+        Ok(())
+    }
+
+    /// Computes the summary and commits every file; the manifest last.
+    ///
+    /// # Errors
+    /// If a file cannot be written or renamed.
+    pub fn finish(self) -> io::Result<RunReport> {
+        let RunWriter {
+            scn,
+            info,
+            dir,
+            paths,
+            moments,
+            columns,
+            traces,
+            failures,
+            rows,
+            ..
+        } = self;
+        let nv = scn.venues.len();
+        let n = rows / nv.max(1) as u64;
+        let mut venues = Vec::with_capacity(nv);
+        let mut sorted_cols = columns.into_sorted()?;
+        for v in 0..nv {
+            let mut metrics = Vec::with_capacity(N_METRICS);
+            for (i, m) in METRICS.iter().enumerate() {
+                let k = v * N_METRICS + i;
+                let sorted = sorted_cols.column(k)?;
+                metrics.push((
+                    m.name,
+                    MetricSummary {
+                        unit: m.unit,
+                        dist: Distribution::new(&moments[k], &sorted),
+                    },
+                ));
+            }
+            let ret = sorted_cols.column(v * N_METRICS + Metric::LpReturn as usize)?;
+            let bad = sorted_cols.column(v * N_METRICS + Metric::BadDebtUsd as usize)?;
+            venues.push(VenueSummary {
+                name: scn.venues[v].name().to_string(),
+                kind: scn.venues[v].kind(),
+                risk: Risk::new(&ret, &bad),
+                metrics: Metrics(metrics),
+            });
+        }
+        sorted_cols.cleanup();
+        let summary = Summary {
+            scenario: ScenarioId {
+                name: scn.name.clone(),
+                hash: info.scenario_hash.clone(),
+            },
+            seed: info.seed,
+            paths: n,
+            version: env!("CARGO_PKG_VERSION"),
+            venues,
+        };
+        let summary_json = serde_json::to_vec_pretty(&summary).map_err(io::Error::other)?;
+
+        // Commit: an older manifest goes first, so a folder is never a mix
+        // of two runs with a manifest.
+        let manifest_path = dir.join("manifest.json");
+        if manifest_path.exists() {
+            fs::remove_file(&manifest_path)?;
+        }
+        let mut outputs = vec!["paths.csv".to_string()];
+        paths.commit()?;
+        for (v, t) in traces.into_iter().enumerate() {
+            if let Some(t) = t {
+                t.steps.commit()?;
+                t.events.commit()?;
+                let name = scn.venues[v].name();
+                outputs.push(format!("trace/{name}/steps.csv"));
+                outputs.push(format!("trace/{name}/events.csv"));
+            }
+        }
+        write_atomic(&dir.join("summary.json"), &summary_json)?;
+        outputs.push("summary.json".into());
+        outputs.push("manifest.json".into());
+        let manifest = serde_json::json!({
+            "perpsim_version": env!("CARGO_PKG_VERSION"),
+            "scenario": {
+                "name": scn.name,
+                "hash": info.scenario_hash,
+                "files": info.files,
+            },
+            "seed": info.seed,
+            "paths": n,
+            "trace_paths": info.trace_paths.min(n),
+            "command_line": info.command_line,
+            "outputs": outputs,
+            "conservation_failures": failures.len(),
+        });
+        let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+        bytes.push(b'\n');
+        write_atomic(&manifest_path, &bytes)?;
+        Ok(RunReport {
+            summary,
+            conservation_failures: failures,
+            outputs,
+        })
+    }
+}
+
+/// The compact table printed at the end of a run.
+pub fn table(summary: &Summary) -> String {
+    let pct = |x: f64| format!("{:+.2}%", 100.0 * x);
+    let usd = |x: f64| {
+        let a = x.abs();
+        let s = if a >= 1e9 {
+            format!("{:.2}B", x / 1e9)
+        } else if a >= 1e6 {
+            format!("{:.2}M", x / 1e6)
+        } else if a >= 1e3 {
+            format!("{:.1}k", x / 1e3)
+        } else {
+            format!("{x:.0}")
+        };
+        format!("${s}")
+    };
+    let header = [
+        "venue",
+        "LP ret mean",
+        "p5",
+        "p50",
+        "vs hold",
+        "VaR95",
+        "CVaR95",
+        "P(loss)",
+        "maxDD p95",
+        "fees mean",
+        "liq mean",
+        "P(bad debt)",
+        "bad debt p99",
+    ];
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for v in &summary.venues {
+        let g = |n: &str| {
+            v.metrics
+                .get(n)
+                .map(|m| m.dist)
+                .expect("every metric is summarised")
+        };
+        let ret = g("lp_return");
+        rows.push(vec![
+            v.name.clone(),
+            pct(ret.mean),
+            pct(ret.p5),
+            pct(ret.p50),
+            pct(g("excess_return").mean),
+            pct(v.risk.var_95),
+            pct(v.risk.cvar_95),
+            format!("{:.1}%", 100.0 * v.risk.p_lp_loss.p),
+            pct(g("max_drawdown").p95),
+            usd(g("fees_usd").mean),
+            usd(g("liquidated_usd").mean),
+            format!("{:.1}%", 100.0 * v.risk.p_bad_debt.p),
+            usd(g("bad_debt_usd").p99),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                if c == 0 {
+                    format!("{s:<w$}", w = widths[c])
+                } else {
+                    format!("{s:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_deterministically() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (3.0, "3"),
+            (-1500000000.0, "-1500000000"),
+            (0.1, "0.1"),
+            (1e-20, "1e-20"),
+            (1e300, "1e300"),
+            (2.5e-5, "2.5e-5"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(fmt_f64(x), want);
+            assert_eq!(fmt_f64(x).parse::<f64>().unwrap(), x);
+        }
+    }
+
+    #[test]
+    fn atomic_file_is_invisible_until_commit() {
+        let dir = std::env::temp_dir().join(format!("perpsim-atomic-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join("x.csv");
+        {
+            let mut f = AtomicFile::create(&dest).unwrap();
+            f.writer().write_all(b"half").unwrap();
+            assert!(!dest.exists());
+        }
+        assert!(!dest.exists(), "dropped without commit");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "temporary removed");
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.writer().write_all(b"whole").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"whole");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,88 @@
+//! Scenario files: the user's interface.
+//!
+//! A scenario is a TOML file (optionally extending another file or a built-in
+//! preset) that is read into a plain, validated [`Scenario`]. This layer is
+//! the only one that reads input files: the TOML itself and replayed price
+//! series. Validation collects every problem at once, each naming the file,
+//! the key path and the reason; nothing here panics on any input.
+//!
+//! The key reference (every key, unit and default) is generated from the
+//! reader itself; see `docs/scenario-reference.md`.
+
+mod build;
+mod load;
+mod presets;
+mod reader;
+mod replay;
+
+pub use load::{LoadedScenario, ScenarioError, load, load_str};
+pub use reader::{Issue, KeyDoc};
+
+use crate::market::{AssetSpec, Correlation};
+use crate::trader::{PopulationParams, ScriptedAction};
+use crate::venue::VenueSpec;
+
+/// A validated scenario, ready to run. Units are fixed: seconds, USD,
+/// annual fractions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Name; also the default output folder.
+    pub name: String,
+    /// Free text describing the scenario.
+    pub description: String,
+    /// Length of a path, seconds.
+    pub horizon_s: u64,
+    /// Time step, seconds; divides the horizon.
+    pub step_s: u64,
+    /// Assets in scenario order (their index is used everywhere).
+    pub assets: Vec<AssetSpec>,
+    /// Correlation of diffusion drivers, if any.
+    pub correlation: Option<Correlation>,
+    /// The trader population, if any.
+    pub traders: Option<PopulationParams>,
+    /// Scripted orders, sorted by time.
+    pub scripted: Vec<ScriptedAction>,
+    /// Names of scripted accounts; account id = population accounts + position here.
+    pub scripted_accounts: Vec<String>,
+    /// Venues in scenario order.
+    pub venues: Vec<VenueSpec>,
+    /// Defaults of `perpsim run`.
+    pub run: RunDefaults,
+}
+
+/// Run defaults a scenario can set; the command line overrides them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunDefaults {
+    /// Monte Carlo paths.
+    pub paths: u64,
+    /// Master seed.
+    pub seed: u64,
+}
+
+impl Scenario {
+    /// Number of steps of a path.
+    pub fn steps(&self) -> u64 {
+        self.horizon_s / self.step_s
+    }
+
+    /// Asset names in scenario order.
+    pub fn asset_names(&self) -> Vec<String> {
+        self.assets.iter().map(|a| a.name.clone()).collect()
+    }
+
+    /// Number of trader accounts (population plus scripted).
+    pub fn max_accounts(&self) -> u32 {
+        self.traders.as_ref().map_or(0, |t| t.accounts) + self.scripted_accounts.len() as u32
+    }
+
+    /// Display name of an account id.
+    pub fn account_name(&self, id: u32) -> String {
+        let pop = self.traders.as_ref().map_or(0, |t| t.accounts);
+        match id.checked_sub(pop) {
+            Some(i) if (i as usize) < self.scripted_accounts.len() => {
+                self.scripted_accounts[i as usize].clone()
+            }
+            _ => format!("trader{id}"),
+        }
+    }
+}

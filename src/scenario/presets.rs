@@ -1,0 +1,15 @@
+//! Built-in scenarios usable as `extends = "preset:NAME"` (or as the
+//! scenario argument `preset:NAME`): the shipped self-contained scenarios,
+//! compiled in so that they work from any directory.
+
+/// Names of the presets.
+pub const NAMES: &[&str] = &["jlp_baseline", "jlp_crash"];
+
+/// Text of a preset.
+pub fn preset(name: &str) -> Option<&'static str> {
+    match name {
+        "jlp_baseline" => Some(include_str!("../../scenarios/jlp_baseline.toml")),
+        "jlp_crash" => Some(include_str!("../../scenarios/jlp_crash.toml")),
+        _ => None,
+    }
+}
