@@ -136,10 +136,7 @@ fn run(a: RunArgs) -> ExitCode {
     let scn = &loaded.scenario;
     let paths = a.paths.unwrap_or(scn.run.paths);
     let seed = a.seed.unwrap_or(scn.run.seed);
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(&scn.name));
+    let out = a.out.clone().unwrap_or_else(|| Path::new("output").join(&scn.name));
     let pool = match pool(a.threads) {
         Ok(p) => p,
         Err(code) => return code,
@@ -157,11 +154,9 @@ fn run(a: RunArgs) -> ExitCode {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     } else {
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:40}] {pos}/{len} paths, {per_sec}, eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} paths, {per_sec}, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         bar.set_message(scn.name.clone());
     }
@@ -244,9 +239,7 @@ pub fn describe(loaded: &LoadedScenario) -> String {
         let k = c.assets.len();
         out.push_str("correlation:\n");
         for (i, &a) in c.assets.iter().enumerate() {
-            let row: Vec<String> = (0..k)
-                .map(|j| format!("{:5.2}", c.matrix[i * k + j]))
-                .collect();
+            let row: Vec<String> = (0..k).map(|j| format!("{:5.2}", c.matrix[i * k + j])).collect();
             out.push_str(&format!("  {:<6} {}\n", names[a], row.join(" ")));
         }
     }
@@ -323,11 +316,7 @@ fn bench(a: BenchArgs) -> ExitCode {
     let secs = started.elapsed().as_secs_f64();
     let path_steps = paths as f64 * scn.steps() as f64;
     println!("scenario          {}", scn.name);
-    println!(
-        "paths × steps     {paths} × {} = {:.3e}",
-        scn.steps(),
-        path_steps
-    );
+    println!("paths × steps     {paths} × {} = {:.3e}", scn.steps(), path_steps);
     println!("threads           {threads}");
     println!("wall time         {secs:.3} s");
     println!("path-steps / s    {:.3e}", path_steps / secs);

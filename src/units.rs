@@ -34,9 +34,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "d" | "day" | "days" => 86_400.0,
         "w" | "wk" | "weeks" => 604_800.0,
         other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?} (use s, m, h, d or w)"
-            ));
+            return Err(format!("unknown unit {other:?} in {text:?} (use s, m, h, d or w)"));
         }
     };
     if !value.is_finite() || value < 0.0 {

@@ -52,12 +52,7 @@ pub struct MetricInfo {
     pub doc: &'static str,
 }
 
-const fn info(
-    metric: Metric,
-    name: &'static str,
-    unit: &'static str,
-    doc: &'static str,
-) -> MetricInfo {
+const fn info(metric: Metric, name: &'static str, unit: &'static str, doc: &'static str) -> MetricInfo {
     MetricInfo {
         metric,
         name,
@@ -110,24 +105,14 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         "USD",
         "losses beyond liquidated positions' collateral",
     ),
-    info(
-        Metric::AdlUsd,
-        "adl_usd",
-        "USD",
-        "notional closed by auto-deleveraging",
-    ),
+    info(Metric::AdlUsd, "adl_usd", "USD", "notional closed by auto-deleveraging"),
     info(
         Metric::LiquidatedUsd,
         "liquidated_usd",
         "USD",
         "size of liquidated positions",
     ),
-    info(
-        Metric::Liquidations,
-        "liquidations",
-        "count",
-        "number of liquidations",
-    ),
+    info(Metric::Liquidations, "liquidations", "count", "number of liquidations"),
     info(
         Metric::FeesUsd,
         "fees_usd",
@@ -140,18 +125,8 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         "USD",
         "base open and close fees",
     ),
-    info(
-        Metric::ImpactFeesUsd,
-        "impact_fees_usd",
-        "USD",
-        "price-impact fees",
-    ),
-    info(
-        Metric::BorrowFeesUsd,
-        "borrow_fees_usd",
-        "USD",
-        "borrow fees settled",
-    ),
+    info(Metric::ImpactFeesUsd, "impact_fees_usd", "USD", "price-impact fees"),
+    info(Metric::BorrowFeesUsd, "borrow_fees_usd", "USD", "borrow fees settled"),
     info(
         Metric::LiquidationFeesUsd,
         "liquidation_fees_usd",

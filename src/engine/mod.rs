@@ -85,11 +85,7 @@ impl<'s> Workspace<'s> {
         Workspace {
             scn,
             market: Market::new(&scn.assets, scn.correlation.as_ref()),
-            venues: scn
-                .venues
-                .iter()
-                .map(|v| v.build(n_assets, accounts))
-                .collect(),
+            venues: scn.venues.iter().map(|v| v.build(n_assets, accounts)).collect(),
             opts,
             asset_names: scn.asset_names(),
         }
@@ -112,20 +108,10 @@ impl<'s> Workspace<'s> {
         market.reset(&mut price_rng, scn.step_s);
         let nv = venues.len();
         let mut traces: Vec<Trace> = (0..nv)
-            .map(|_| {
-                if trace {
-                    Trace::recording()
-                } else {
-                    Trace::off()
-                }
-            })
+            .map(|_| if trace { Trace::recording() } else { Trace::off() })
             .collect();
         let mut pops: Vec<Option<Population>> = (0..nv)
-            .map(|_| {
-                scn.traders
-                    .as_ref()
-                    .map(|p| Population::new(p, trader_seed))
-            })
+            .map(|_| scn.traders.as_ref().map(|p| Population::new(p, trader_seed)))
             .collect();
         let mut scripts: Vec<Script> = (0..nv).map(|_| Script::new(&scn.scripted)).collect();
         let mut track = vec![Track::default(); nv];
@@ -154,8 +140,7 @@ impl<'s> Workspace<'s> {
                 ..Track::default()
             };
             if trace {
-                let mut cols: Vec<String> =
-                    asset_names.iter().map(|a| format!("price_{a}")).collect();
+                let mut cols: Vec<String> = asset_names.iter().map(|a| format!("price_{a}")).collect();
                 cols.extend(venue.trace_columns(asset_names));
                 traces[v].columns = cols;
                 record_row(&mut traces[v], &mut row, venue, 0, 0, prices);
@@ -194,9 +179,7 @@ impl<'s> Workspace<'s> {
                     }
                 }
                 if opts.check_every_step {
-                    tr.max_conservation = tr
-                        .max_conservation
-                        .max(venue.conservation_error_usd(t_s, prices));
+                    tr.max_conservation = tr.max_conservation.max(venue.conservation_error_usd(t_s, prices));
                 }
                 if trace {
                     record_row(&mut traces[v], &mut row, venue, step, t_s, prices);
@@ -210,9 +193,7 @@ impl<'s> Workspace<'s> {
             .map(|v| {
                 let venue = venues[v].as_ref();
                 let tr = &track[v];
-                let conservation = tr
-                    .max_conservation
-                    .max(venue.conservation_error_usd(t_end, prices));
+                let conservation = tr.max_conservation.max(venue.conservation_error_usd(t_end, prices));
                 finish_metrics(venue, tr, index, v, seed, t_end, prices, conservation)
             })
             .collect();
@@ -224,14 +205,7 @@ fn basket_value(tokens: &[f64], prices: &[f64]) -> f64 {
     tokens.iter().zip(prices).map(|(q, p)| q * p).sum()
 }
 
-fn record_row(
-    trace: &mut Trace,
-    row: &mut Vec<f64>,
-    venue: &dyn Venue,
-    step: u64,
-    t_s: u64,
-    prices: &[f64],
-) {
+fn record_row(trace: &mut Trace, row: &mut Vec<f64>, venue: &dyn Venue, step: u64, t_s: u64, prices: &[f64]) {
     row.clear();
     row.push(step as f64);
     row.push(t_s as f64);
@@ -255,11 +229,7 @@ fn finish_metrics(
     let lp_end = venue.lp_value_usd(prices) / venue.lp_supply();
     let hold_end = basket_value(venue.hold_basket(), prices);
     let lp_return = lp_end / tr.lp0 - 1.0;
-    let hold_return = if tr.hold0 > 0.0 {
-        hold_end / tr.hold0 - 1.0
-    } else {
-        0.0
-    };
+    let hold_return = if tr.hold0 > 0.0 { hold_end / tr.hold0 - 1.0 } else { 0.0 };
     let mut values = [0.0; N_METRICS];
     let mut set = |m: Metric, x: f64| values[m as usize] = x;
     set(Metric::LpReturn, lp_return);
@@ -296,17 +266,13 @@ fn finish_metrics(
     );
     set(
         Metric::RejectedOpenInterest,
-        (c.rejected[Reject::MaxGlobalLong as usize] + c.rejected[Reject::MaxGlobalShort as usize])
-            as f64,
+        (c.rejected[Reject::MaxGlobalLong as usize] + c.rejected[Reject::MaxGlobalShort as usize]) as f64,
     );
     set(
         Metric::RejectedUtilization,
         c.rejected[Reject::Utilization as usize] as f64,
     );
-    set(
-        Metric::RejectedLeverage,
-        c.rejected[Reject::Leverage as usize] as f64,
-    );
+    set(Metric::RejectedLeverage, c.rejected[Reject::Leverage as usize] as f64);
     set(Metric::ConservationError, conservation);
     PathMetrics {
         path,

@@ -44,9 +44,8 @@ impl Correlation {
                 }
             }
         }
-        let cholesky = cholesky(&matrix, k).ok_or_else(|| {
-            "must be positive definite (its Cholesky factorisation fails)".to_string()
-        })?;
+        let cholesky = cholesky(&matrix, k)
+            .ok_or_else(|| "must be positive definite (its Cholesky factorisation fails)".to_string())?;
         Ok(Correlation {
             assets,
             matrix,
@@ -100,10 +99,7 @@ mod tests {
             (&[1.0, 0.5, 0.4, 1.0], "symmetric"),
             (&[1.0, 1.2, 1.2, 1.0], "[-1, 1]"),
             (&[0.9, 0.0, 0.0, 1.0], "diagonal"),
-            (
-                &[1.0, 0.9, 0.9, 0.9, 1.0, -0.9, 0.9, -0.9, 1.0],
-                "positive definite",
-            ),
+            (&[1.0, 0.9, 0.9, 0.9, 1.0, -0.9, 0.9, -0.9, 1.0], "positive definite"),
         ];
         for (m, want) in cases {
             let k = (m.len() as f64).sqrt() as usize;

@@ -149,11 +149,7 @@ impl Market {
         let t0 = self.t_s as f64;
         let t1 = t_s as f64;
         for (i, z) in self.z.iter_mut().enumerate() {
-            *z = if self.draws[i] {
-                StandardNormal.sample(rng)
-            } else {
-                0.0
-            };
+            *z = if self.draws[i] { StandardNormal.sample(rng) } else { 0.0 };
         }
         self.correlate();
         for i in 0..self.states.len() {
@@ -252,11 +248,7 @@ mod tests {
             m.advance(&mut rng, h * 3600);
         }
         let want = 100.0 * 0.5f64.exp();
-        assert!(
-            (m.prices()[0] - want).abs() < 1e-9 * want,
-            "{}",
-            m.prices()[0]
-        );
+        assert!((m.prices()[0] - want).abs() < 1e-9 * want, "{}", m.prices()[0]);
     }
 
     #[test]

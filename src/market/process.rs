@@ -173,10 +173,7 @@ mod tests {
         let (mut cursor, mut bridge) = (0usize, 0.0f64);
         let mut t = 0.0;
         let zs = [1.3, -0.7, 2.1, 0.4, -1.9, 0.8];
-        for (i, step) in [200.0, 200.0, 200.0, 200.0, 200.0, 200.0]
-            .iter()
-            .enumerate()
-        {
+        for (i, step) in [200.0, 200.0, 200.0, 200.0, 200.0, 200.0].iter().enumerate() {
             let v = p.advance(&mut cursor, &mut bridge, vol, t, t + step, zs[i]);
             t += step;
             if t == 600.0 {
@@ -186,10 +183,7 @@ mod tests {
                 assert_eq!(v, 0.9f64.ln());
             }
             if t == 400.0 {
-                assert!(
-                    v != p.interpolate(400.0),
-                    "noise must move the path between knots"
-                );
+                assert!(v != p.interpolate(400.0), "noise must move the path between knots");
             }
         }
     }

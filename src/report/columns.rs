@@ -29,10 +29,7 @@ impl ColumnStore {
         let dir = out_dir.join(format!(".columns-{}", std::process::id()));
         fs::create_dir_all(&dir)?;
         let writers = (0..n_cols)
-            .map(|k| {
-                File::create(dir.join(format!("{k}.bin")))
-                    .map(|f| BufWriter::with_capacity(1 << 15, f))
-            })
+            .map(|k| File::create(dir.join(format!("{k}.bin"))).map(|f| BufWriter::with_capacity(1 << 15, f)))
             .collect::<io::Result<_>>()?;
         Ok(ColumnStore::Spill { dir, writers })
     }
@@ -77,8 +74,7 @@ impl SortedColumns {
             SortedColumns::Memory(cols) => Ok(cols[k].clone()),
             SortedColumns::Spill(dir) => {
                 let mut bytes = Vec::new();
-                BufReader::new(File::open(dir.join(format!("{k}.bin")))?)
-                    .read_to_end(&mut bytes)?;
+                BufReader::new(File::open(dir.join(format!("{k}.bin")))?).read_to_end(&mut bytes)?;
                 let mut v: Vec<f64> = bytes
                     .chunks_exact(8)
                     .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk")))

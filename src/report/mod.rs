@@ -279,8 +279,7 @@ impl<'a> RunWriter<'a> {
             self.failures.push((row.path, venue.to_string(), cons));
         }
         self.line.clear();
-        self.line
-            .push_str(&format!("{},{venue},{}", row.path, row.seed));
+        self.line.push_str(&format!("{},{venue},{}", row.path, row.seed));
         for (i, &x) in row.values.iter().enumerate() {
             self.line.push(',');
             self.line.push_str(&fmt_f64(x));
@@ -490,12 +489,7 @@ pub fn table(summary: &Summary) -> String {
     ];
     let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     for v in &summary.venues {
-        let g = |n: &str| {
-            v.metrics
-                .get(n)
-                .map(|m| m.dist)
-                .expect("every metric is summarised")
-        };
+        let g = |n: &str| v.metrics.get(n).map(|m| m.dist).expect("every metric is summarised");
         let ret = g("lp_return");
         rows.push(vec![
             v.name.clone(),

@@ -27,12 +27,7 @@ pub(crate) struct Inputs<'a> {
 
 /// Reads the whole scenario. Returns `None` when anything is wrong; the
 /// reader then holds every issue.
-pub(crate) fn build(
-    root: &Table,
-    r: &mut Reader,
-    inputs: &mut Inputs,
-    root_label: &str,
-) -> Option<Scenario> {
+pub(crate) fn build(root: &Table, r: &mut Reader, inputs: &mut Inputs, root_label: &str) -> Option<Scenario> {
     let node = Node::root(root);
     let stem = Path::new(root_label.trim_start_matches("preset:"))
         .file_stem()
@@ -41,19 +36,18 @@ pub(crate) fn build(
         .to_string();
     let name = r.string(
         &node,
-        spec("name", "text", "Scenario name; also the default output folder `output/<name>/`. Defaults to the file name."),
+        spec(
+            "name",
+            "text",
+            "Scenario name; also the default output folder `output/<name>/`.",
+        )
+        .default_text("the file name"),
         Default::Value(&stem),
     );
     if let Some(n) = &name
-        && (n.is_empty()
-            || !n
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+        && (n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
     {
-        r.issue(
-            "name",
-            format!("must be letters, digits, '_', '-' or '.', was {n:?}"),
-        );
+        r.issue("name", format!("must be letters, digits, '_', '-' or '.', was {n:?}"));
     }
     let description = r.string(
         &node,
@@ -118,10 +112,7 @@ pub(crate) fn build(
                 seed: seed.unwrap_or(1),
             }
         }
-        None => RunDefaults {
-            paths: 1000,
-            seed: 1,
-        },
+        None => RunDefaults { paths: 1000, seed: 1 },
     };
 
     let horizon_s = horizon.unwrap_or(0);
@@ -156,9 +147,7 @@ pub(crate) fn build(
 }
 
 fn valid_ident(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
 fn read_assets(r: &mut Reader, root: &Node, inputs: &mut Inputs) -> Vec<AssetSpec> {
@@ -172,14 +161,15 @@ fn read_assets(r: &mut Reader, root: &Node, inputs: &mut Inputs) -> Vec<AssetSpe
     }
     for (name, a) in entries {
         if !valid_ident(&name) {
-            r.issue(
-                &a.path,
-                "asset names must be letters, digits, '_', '-' or '.'",
-            );
+            r.issue(&a.path, "asset names must be letters, digits, '_', '-' or '.'");
         }
         let stable = r.bool(
             &a,
-            spec("stable", "flag", "Stablecoin: valued at owned · price by JLP-style pools, usable as short collateral."),
+            spec(
+                "stable",
+                "flag",
+                "Stablecoin: valued at owned · price by JLP-style pools, usable as short collateral.",
+            ),
             false,
         );
         let price = r.f64(
@@ -201,18 +191,17 @@ fn read_assets(r: &mut Reader, root: &Node, inputs: &mut Inputs) -> Vec<AssetSpe
             None => Some((Process::Fixed, None)),
         };
         r.finish(&a);
-        let Some((process, first_price)) = process else {
-            continue;
-        };
+        // An asset with problems still exists by name, so that later keys
+        // referring to it do not report follow-on errors; the scenario is not
+        // built while any issue stands.
+        let (process, first_price) = process.unwrap_or((Process::Fixed, Some(1.0)));
         let price = match (price, first_price) {
             (Some(p), _) => p,
             (None, Some(p)) => p,
             (None, None) if stable => 1.0,
             (None, None) => {
-                if a.has("process") {
-                    r.issue(&a.key_path("price"), "required key is missing");
-                }
-                continue;
+                r.issue(&a.key_path("price"), "required key is missing");
+                1.0
             }
         };
         out.push(AssetSpec {
@@ -227,15 +216,10 @@ fn read_assets(r: &mut Reader, root: &Node, inputs: &mut Inputs) -> Vec<AssetSpe
 }
 
 /// Reads a process; for replays also returns the series' first price.
-fn read_process(
-    r: &mut Reader,
-    p: &Node,
-    inputs: &mut Inputs,
-    stable: bool,
-) -> Option<(Process, Option<f64>)> {
+fn read_process(r: &mut Reader, p: &Node, inputs: &mut Inputs, stable: bool) -> Option<(Process, Option<f64>)> {
     let kind = r.choice(
         p,
-        spec("kind", "text", "Price process."),
+        spec("kind", "text", "Price process.").default_text("required (fixed for stable assets)"),
         &["fixed", "gbm", "merton", "waypoints", "replay"],
         if stable {
             Default::Value("fixed")
@@ -292,11 +276,7 @@ fn read_process(
             );
             let jump_vol = r.f64(
                 p,
-                spec(
-                    "jump_vol",
-                    "log",
-                    "Standard deviation of each jump in log price.",
-                ),
+                spec("jump_vol", "log", "Standard deviation of each jump in log price."),
                 Default::Value(0.0),
                 Range::NON_NEG,
             );
@@ -341,16 +321,13 @@ fn read_process(
                         let pct = match &a[1] {
                             Value::Float(x) => Ok(*x),
                             Value::Integer(x) => Ok(*x as f64),
-                            other => Err(format!(
-                                "percent must be a number, was {}",
-                                type_name(other)
-                            )),
+                            other => Err(format!("percent must be a number, was {}", type_name(other))),
                         };
                         match (t, pct) {
                             (Ok(t), Ok(pct)) if pct.is_finite() && pct > -100.0 => Ok((t, pct)),
-                            (Ok(_), Ok(pct)) => Err(format!(
-                                "percent change must be a finite number above -100, was {pct}"
-                            )),
+                            (Ok(_), Ok(pct)) => {
+                                Err(format!("percent change must be a finite number above -100, was {pct}"))
+                            }
                             (Err(e), _) => Err(format!("time {e}")),
                             (_, Err(e)) => Err(e),
                         }
@@ -387,10 +364,7 @@ fn read_process(
                 );
                 return None;
             }
-            Some((
-                Process::Knots(knots(times, logs, noise, "waypoints".into())),
-                None,
-            ))
+            Some((Process::Knots(knots(times, logs, noise, "waypoints".into())), None))
         }
         "replay" => {
             let file = r.string(
@@ -404,7 +378,11 @@ fn read_process(
             );
             let format = r.choice(
                 p,
-                spec("format", "text", "`price`: a time and a price column; `ohlc`: a time column and open, high, low, close."),
+                spec(
+                    "format",
+                    "text",
+                    "`price`: a time and a price column; `ohlc`: a time column and open, high, low, close.",
+                ),
                 &["price", "ohlc"],
                 Default::Value("price"),
             );
@@ -415,11 +393,7 @@ fn read_process(
             );
             let price_column = r.string(
                 p,
-                spec(
-                    "price_column",
-                    "text",
-                    "Name of the price column (`price` format).",
-                ),
+                spec("price_column", "text", "Name of the price column (`price` format)."),
                 Default::Value("price"),
             );
             let time_unit = r.choice(
@@ -496,10 +470,7 @@ fn read_process(
             let origin = Path::new(&file)
                 .file_name()
                 .map_or(file.clone(), |f| f.to_string_lossy().into_owned());
-            Some((
-                Process::Knots(knots(times, logs, noise, origin)),
-                Some(first),
-            ))
+            Some((Process::Knots(knots(times, logs, noise, origin)), Some(first)))
         }
         _ => unreachable!("choice returns one of the listed kinds"),
     }
@@ -551,26 +522,18 @@ fn read_correlation(r: &mut Reader, root: &Node, assets: &[AssetSpec]) -> Option
                 Some(a) if idx.contains(&a) => r.issue(&loc, format!("{s} is listed twice")),
                 Some(a) if !assets[a].process.has_noise() => r.issue(
                     &loc,
-                    format!(
-                        "{s} has no random driver (fixed price, or a replay without noise_vol)"
-                    ),
+                    format!("{s} has no random driver (fixed price, or a replay without noise_vol)"),
                 ),
                 Some(a) => idx.push(a),
                 None => r.issue(&loc, format!("no asset named {s:?}")),
             },
-            other => r.issue(
-                &loc,
-                format!("must be an asset name, was {}", type_name(other)),
-            ),
+            other => r.issue(&loc, format!("must be an asset name, was {}", type_name(other))),
         }
     }
     let mut flat = Vec::new();
     for (i, row) in matrix.iter().enumerate() {
         let Value::Array(row) = row else {
-            r.issue(
-                &format!("correlation.matrix[{i}]"),
-                "must be an array of numbers",
-            );
+            r.issue(&format!("correlation.matrix[{i}]"), "must be an array of numbers");
             return None;
         };
         for (j, v) in row.iter().enumerate() {
@@ -623,63 +586,29 @@ fn describe(v: &Value) -> String {
 /// Value kinds of distributions.
 #[derive(Clone, Copy)]
 enum DistUnit {
-    Number(&'static str),
+    Number,
     Duration,
 }
 
-fn read_dist(
-    r: &mut Reader,
-    parent: &Node,
-    key: &'static str,
-    unit: DistUnit,
-    floor: f64,
-    doc: &'static str,
-) -> Option<Dist> {
-    let t = r.table(parent, key, true)?;
+/// Reads a distribution table (`leverage`, `notional_usd` or `holding`).
+fn read_dist(r: &mut Reader, parent: &Node, key: &'static str, unit: DistUnit, floor: f64) -> Option<Dist> {
+    // leverage, notional_usd and holding share one shape: document it once.
+    let pattern = format!("{}.<distribution>", parent.pattern_str());
+    let t = r.table_as(parent, key, true, pattern)?;
     let kind = r.choice(
         &t,
-        spec("dist", "text", doc),
+        spec(
+            "dist",
+            "text",
+            "Shape of `traders.leverage` (x; draws are clamped to the venue's leverage range), `traders.notional_usd` (USD) or `traders.holding` (duration); each takes the keys of its shape plus min and max.",
+        ),
         &["fixed", "uniform", "lognormal", "pareto", "exponential"],
         Default::Required,
     );
-    let uname = match unit {
-        DistUnit::Number(u) => u,
-        DistUnit::Duration => "duration",
-    };
-    let num = |r: &mut Reader,
-               k: &'static str,
-               d: &'static str,
-               def: Default<f64>,
-               range: Range|
-     -> Option<f64> {
-        match unit {
-            DistUnit::Number(_) => r.f64(&t, spec(k, uname, d), def, range),
-            DistUnit::Duration => {
-                let text;
-                let dd = match def {
-                    Default::Value(x) if x.is_finite() => {
-                        text = format!("{}s", x as u64);
-                        Default::Value(text.as_str())
-                    }
-                    Default::Required => Default::Required,
-                    _ => Default::None,
-                };
-                let present = t.has(k);
-                let v = r.duration(&t, spec(k, uname, d), dd).map(|s| s as f64);
-                match (v, def) {
-                    (Some(v), _) if present => match range.check(v) {
-                        None => Some(v),
-                        Some(msg) => {
-                            r.issue(&t.key_path(k), msg);
-                            None
-                        }
-                    },
-                    (None, _) if present => None,
-                    (_, Default::Value(x)) => Some(x),
-                    (v, _) => v,
-                }
-            }
-        }
+    let as_duration = matches!(unit, DistUnit::Duration);
+    let uname = "table's unit";
+    let num = |r: &mut Reader, k: &'static str, d: &'static str, def: Default<f64>, range: Range| -> Option<f64> {
+        r.amount(&t, spec(k, uname, d), def, range, as_duration)
     };
     let shape = match kind? {
         "fixed" => num(
@@ -708,30 +637,17 @@ fn read_dist(
             match (lo, hi) {
                 (Some(lo), Some(hi)) if hi >= lo => Some(DistKind::Uniform { lo, hi }),
                 (Some(lo), Some(hi)) => {
-                    r.issue(
-                        &t.key_path("high"),
-                        format!("must be ≥ low ({lo}), was {hi}"),
-                    );
+                    r.issue(&t.key_path("high"), format!("must be ≥ low ({lo}), was {hi}"));
                     None
                 }
                 _ => None,
             }
         }
         "lognormal" => {
-            let median = num(
-                r,
-                "median",
-                "Median (dist = lognormal).",
-                Default::Required,
-                Range::POS,
-            );
+            let median = num(r, "median", "Median (dist = lognormal).", Default::Required, Range::POS);
             let sigma = r.f64(
                 &t,
-                spec(
-                    "sigma",
-                    "log",
-                    "Standard deviation of the log (dist = lognormal).",
-                ),
+                spec("sigma", "log", "Standard deviation of the log (dist = lognormal)."),
                 Default::Required,
                 Range::NON_NEG,
             );
@@ -763,22 +679,16 @@ fn read_dist(
                 alpha: alpha?,
             })
         }
-        "exponential" => num(
-            r,
-            "mean",
-            "Mean (dist = exponential).",
-            Default::Required,
-            Range::POS,
-        )
-        .map(|mean| DistKind::Exponential { mean }),
+        "exponential" => num(r, "mean", "Mean (dist = exponential).", Default::Required, Range::POS)
+            .map(|mean| DistKind::Exponential { mean }),
         _ => None,
     };
-    let min = num(
-        r,
-        "min",
-        "Draws below are raised to this.",
+    let min = r.amount(
+        &t,
+        spec("min", "table's unit", "Draws below are raised to this.").default_text("1 for leverage, else 0"),
         Default::Value(floor),
         Range::at_least(floor),
+        as_duration,
     );
     let max = num(
         r,
@@ -790,10 +700,7 @@ fn read_dist(
     r.finish(&t);
     let (kind, min, max) = (shape?, min?, max?);
     if max < min {
-        r.issue(
-            &t.key_path("max"),
-            format!("must be ≥ min ({min}), was {max}"),
-        );
+        r.issue(&t.key_path("max"), format!("must be ≥ min ({min}), was {max}"));
         return None;
     }
     Some(Dist { kind, min, max })
@@ -803,15 +710,20 @@ fn read_exit(r: &mut Reader, parent: &Node, key: &'static str) -> Option<ExitRul
     let t = r.table(parent, key, false)?;
     let probability = r.f64(
         &t,
-        spec(
-            "probability",
-            "fraction",
-            "Share of arrivals that set this exit.",
-        ),
+        spec("probability", "fraction", "Share of arrivals that set this exit."),
         Default::Required,
         Range::UNIT,
     );
-    let roe = r.f64(&t, spec("roe", "fraction", "Level as a return on collateral: 0.5 = half the collateral lost (stop) or gained (target)."), Default::Required, Range::POS);
+    let roe = r.f64(
+        &t,
+        spec(
+            "roe",
+            "fraction",
+            "Level as a return on collateral: 0.5 = half the collateral lost (stop) or gained (target).",
+        ),
+        Default::Required,
+        Range::POS,
+    );
     r.finish(&t);
     Some(ExitRule {
         probability: probability?,
@@ -830,7 +742,7 @@ fn read_weights(
     what: &str,
 ) -> Option<(Vec<usize>, Vec<f64>)> {
     let path = t.key_path(key);
-    match r.number_map(t, spec(key, "weights", doc), Range::POS) {
+    match r.number_map(t, spec(key, "weights", doc).default_text("equal weights"), Range::POS) {
         None => {
             if t.has(key) {
                 return None;
@@ -849,10 +761,7 @@ fn read_weights(
                         w.push(weight);
                     }
                     Some(_) => r.issue(&format!("{path}.{name}"), format!("{name} is not {what}")),
-                    None => r.issue(
-                        &format!("{path}.{name}"),
-                        format!("no asset named {name:?}"),
-                    ),
+                    None => r.issue(&format!("{path}.{name}"), format!("no asset named {name:?}")),
                 }
             }
             let sum: f64 = w.iter().sum();
@@ -911,11 +820,7 @@ fn read_traders(r: &mut Reader, t: &Node, assets: &[AssetSpec]) -> Option<Popula
     );
     let long_share = r.f64(
         t,
-        spec(
-            "long_share",
-            "fraction",
-            "Probability that an arrival is long.",
-        ),
+        spec("long_share", "fraction", "Probability that an arrival is long."),
         Default::Value(0.5),
         Range::UNIT,
     );
@@ -937,39 +842,15 @@ fn read_traders(r: &mut Reader, t: &Node, assets: &[AssetSpec]) -> Option<Popula
         &|a| a.stable,
         "a stable asset",
     );
-    let leverage = read_dist(
-        r,
-        t,
-        "leverage",
-        DistUnit::Number("x"),
-        1.0,
-        "Leverage (size / collateral) at open, capped by the venue's maximum; min defaults to 1.",
-    );
-    let notional = read_dist(
-        r,
-        t,
-        "notional_usd",
-        DistUnit::Number("USD"),
-        0.0,
-        "Position size.",
-    );
-    let holding = read_dist(
-        r,
-        t,
-        "holding",
-        DistUnit::Duration,
-        0.0,
-        "Time until the trader closes the position.",
-    );
+    let leverage = read_dist(r, t, "leverage", DistUnit::Number, 1.0);
+    let notional = read_dist(r, t, "notional_usd", DistUnit::Number, 0.0);
+    let holding = read_dist(r, t, "holding", DistUnit::Duration, 0.0);
     let stop_loss = read_exit(r, t, "stop_loss");
     let take_profit = read_exit(r, t, "take_profit");
     let warm_start = r.bool(t, spec("warm_start", "flag", "Start every path with the stationary book (positions opened before t = 0 and still open) instead of an empty one."), true);
     let (markets, collateral) = (markets?, collateral?);
     if markets.0.is_empty() {
-        r.issue(
-            &t.key_path("markets"),
-            "no tradable asset: every asset is stable",
-        );
+        r.issue(&t.key_path("markets"), "no tradable asset: every asset is stable");
         return None;
     }
     let default_share = long_share?;
@@ -1020,11 +901,7 @@ fn read_scripted(
         names.push(name);
         let Some(list) = r.array(
             &acc,
-            spec(
-                "actions",
-                "list",
-                "Timed orders of this account, in any order.",
-            ),
+            spec("actions", "list", "Timed orders of this account, in any order."),
             "array of tables",
             true,
         ) else {
@@ -1067,20 +944,10 @@ fn read_action(
     let action = r.choice(
         a,
         spec("action", "text", "What to do."),
-        &[
-            "open",
-            "increase",
-            "close",
-            "add_collateral",
-            "withdraw_collateral",
-        ],
+        &["open", "increase", "close", "add_collateral", "withdraw_collateral"],
         Default::Required,
     );
-    let market = r.string(
-        a,
-        spec("market", "asset", "Market traded."),
-        Default::Required,
-    );
+    let market = r.string(a, spec("market", "asset", "Market traded."), Default::Required);
     let side = r.choice(
         a,
         spec("side", "text", "Position side."),
@@ -1094,18 +961,50 @@ fn read_action(
     );
     let kind = match action? {
         "open" | "increase" => {
-            let size = r.f64(a, spec("size_usd", "USD", "Size to open, increase or (optionally) close; a close without it closes fully."), Default::Required, Range::POS);
-            let col = r.f64(a, spec("collateral_usd", "USD", "Collateral deposited with an open or increase."), Default::Required, Range::NON_NEG);
+            let size = r.f64(
+                a,
+                spec(
+                    "size_usd",
+                    "USD",
+                    "Size to open, increase or (optionally) close; a close without it closes fully.",
+                ),
+                Default::Required,
+                Range::POS,
+            );
+            let col = r.f64(
+                a,
+                spec(
+                    "collateral_usd",
+                    "USD",
+                    "Collateral deposited with an open or increase.",
+                ),
+                Default::Required,
+                Range::NON_NEG,
+            );
             OrderKind::Increase {
                 size_usd: size?,
                 collateral_usd: col?,
             }
         }
         "close" => OrderKind::Decrease {
-            size_usd: r.f64(a, spec("size_usd", "USD", "Size to open, increase or (optionally) close; a close without it closes fully."), Default::None, Range::POS),
+            size_usd: r.f64(
+                a,
+                spec(
+                    "size_usd",
+                    "USD",
+                    "Size to open, increase or (optionally) close; a close without it closes fully.",
+                ),
+                Default::None,
+                Range::POS,
+            ),
         },
         kind => {
-            let amount = r.f64(a, spec("amount_usd", "USD", "Collateral added or withdrawn."), Default::Required, Range::POS)?;
+            let amount = r.f64(
+                a,
+                spec("amount_usd", "USD", "Collateral added or withdrawn."),
+                Default::Required,
+                Range::POS,
+            )?;
             if kind == "add_collateral" {
                 OrderKind::AddCollateral { usd: amount }
             } else {
@@ -1115,20 +1014,13 @@ fn read_action(
     };
     let (at, market, side) = (at?, market?, side?);
     if at > horizon_s {
-        r.issue(
-            &a.key_path("at"),
-            format!("is after the horizon ({horizon_s}s)"),
-        );
+        r.issue(&a.key_path("at"), format!("is after the horizon ({horizon_s}s)"));
     }
     let Some(m) = assets.iter().position(|x| x.name == market) else {
         r.issue(&a.key_path("market"), format!("no asset named {market:?}"));
         return None;
     };
-    let side = if side == "long" {
-        Side::Long
-    } else {
-        Side::Short
-    };
+    let side = if side == "long" { Side::Long } else { Side::Short };
     let c = match (collateral, side) {
         (Some(c), _) => match assets.iter().position(|x| x.name == c) {
             Some(i) => i,
@@ -1173,17 +1065,9 @@ fn read_venues(r: &mut Reader, root: &Node, assets: &[AssetSpec]) -> Vec<VenueSp
     }
     for (name, v) in entries {
         if !valid_ident(&name) {
-            r.issue(
-                &v.path,
-                "venue names must be letters, digits, '_', '-' or '.'",
-            );
+            r.issue(&v.path, "venue names must be letters, digits, '_', '-' or '.'");
         }
-        let kind = r.choice(
-            &v,
-            spec("kind", "text", "Pool design."),
-            &["jlp"],
-            Default::Required,
-        );
+        let kind = r.choice(&v, spec("kind", "text", "Pool design."), &["jlp"], Default::Required);
         let spec_ = match kind {
             Some("jlp") => read_jlp(r, &v, &name, assets).map(VenueSpec::Jlp),
             _ => None,
@@ -1222,22 +1106,13 @@ fn inherit<T: Copy>(base: T, is_override: bool) -> Default<T> {
     }
 }
 
-fn read_borrow(
-    r: &mut Reader,
-    node: Option<&Node>,
-    base: BorrowCurve,
-    is_override: bool,
-) -> Option<BorrowCurve> {
+fn read_borrow(r: &mut Reader, node: Option<&Node>, base: BorrowCurve, is_override: bool) -> Option<BorrowCurve> {
     let Some(t) = node else {
         return Some(base);
     };
     let min = r.f64(
         t,
-        spec(
-            "min_rate",
-            "APR",
-            "Borrow rate at zero utilization (0.10 = 10 %/year).",
-        ),
+        spec("min_rate", "APR", "Borrow rate at zero utilization (0.10 = 10 %/year)."),
         inherit(base.min_rate, is_override),
         Range::NON_NEG,
     );
@@ -1287,12 +1162,7 @@ fn read_borrow(
     Some(c)
 }
 
-fn read_impact(
-    r: &mut Reader,
-    node: Option<&Node>,
-    base: ImpactParams,
-    is_override: bool,
-) -> Option<ImpactParams> {
+fn read_impact(r: &mut Reader, node: Option<&Node>, base: ImpactParams, is_override: bool) -> Option<ImpactParams> {
     let Some(t) = node else {
         return Some(base);
     };
@@ -1328,21 +1198,13 @@ fn read_impact(
     );
     let exp = r.f64(
         t,
-        spec(
-            "additive_exponent",
-            "power",
-            "Exponent on imbalance / threshold.",
-        ),
+        spec("additive_exponent", "power", "Exponent on imbalance / threshold."),
         inherit(base.additive_exponent, is_override),
         Range::POS,
     );
     let max_fee = r.f64(
         t,
-        spec(
-            "max_fee_bps",
-            "bps",
-            "Cap on the total fee: base + linear + additive.",
-        ),
+        spec("max_fee_bps", "bps", "Cap on the total fee: base + linear + additive."),
         inherit(base.max_fee_bps, is_override),
         Range::NON_NEG,
     );
@@ -1360,11 +1222,7 @@ fn read_impact(
         },
     );
     r.finish(t);
-    let window = if t.has("window") {
-        window?
-    } else {
-        base.window_s
-    };
+    let window = if t.has("window") { window? } else { base.window_s };
     if !(1..=3600).contains(&window) {
         r.issue(
             &t.key_path("window"),
@@ -1395,11 +1253,7 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
     );
     let lp_price = r.f64(
         v,
-        spec(
-            "lp_price_usd",
-            "USD",
-            "LP token price at t = 0 (sets the supply).",
-        ),
+        spec("lp_price_usd", "USD", "LP token price at t = 0 (sets the supply)."),
         Default::Value(1.0),
         Range::POS,
     );
@@ -1413,14 +1267,29 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
         Default::Value(100.0),
         Range::at_least(1.0),
     );
-    let mm = r.f64(v, spec("maintenance_margin", "fraction", "Liquidation when equity after closing costs falls below this share of size (Jupiter: 1/500)."), Default::Value(0.002), Range::OPEN_UNIT);
-    let base_fee = r.f64(
+    let min_lev = r.f64(
         v,
         spec(
-            "base_fee_bps",
-            "bps",
-            "Base open and close fee (also on liquidations).",
+            "min_leverage",
+            "x",
+            "Minimum leverage (size / collateral) at open and after adding collateral (Jupiter: 1.1x); at least 1.",
         ),
+        Default::Value(1.1),
+        Range::at_least(1.0),
+    );
+    let mm = r.f64(
+        v,
+        spec(
+            "maintenance_margin",
+            "fraction",
+            "Liquidation when equity after closing costs falls below this share of size (Jupiter: 1/500).",
+        ),
+        Default::Value(0.002),
+        Range::OPEN_UNIT,
+    );
+    let base_fee = r.f64(
+        v,
+        spec("base_fee_bps", "bps", "Base open and close fee (also on liquidations)."),
         Default::Value(6.0),
         Range::NON_NEG,
     );
@@ -1436,7 +1305,11 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
     );
     let max_util = r.f64(
         v,
-        spec("max_utilization", "fraction", "No open or increase may take a custody's utilization above this (Jupiter blocks limit orders above 80 %)."),
+        spec(
+            "max_utilization",
+            "fraction",
+            "No open or increase may take a custody's utilization above this (Jupiter blocks limit orders above 80 %).",
+        ),
         Default::Value(0.8),
         Range::UNIT_POS,
     );
@@ -1444,9 +1317,7 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
     let borrow = read_borrow(r, borrow_node.as_ref(), JLP_BORROW, false);
     let impact_node = r.table(v, "impact", false);
     let impact = read_impact(r, impact_node.as_ref(), JLP_IMPACT, false);
-    let Some(ct) = r.table(v, "custodies", true) else {
-        return None;
-    };
+    let ct = r.table(v, "custodies", true)?;
     let mut custodies = Vec::new();
     let mut weight_sum = 0.0;
     let mut ok = true;
@@ -1510,9 +1381,7 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
             Range::POS,
         );
         r.finish(&c);
-        let (Some(asset), Some(weight), Some(cb), Some(ci), Some(max_pos)) =
-            (asset, weight, cb, ci, max_pos)
-        else {
+        let (Some(asset), Some(weight), Some(cb), Some(ci), Some(max_pos)) = (asset, weight, cb, ci, max_pos) else {
             ok = false;
             continue;
         };
@@ -1534,25 +1403,29 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
         return None;
     }
     if (weight_sum - 1.0).abs() > 1e-6 {
-        r.issue(
-            &ct.path,
-            format!("custody weights must sum to 1, sum is {weight_sum}"),
-        );
+        r.issue(&ct.path, format!("custody weights must sum to 1, sum is {weight_sum}"));
         return None;
     }
     if !custodies.iter().any(|c| !c.stable) {
-        r.issue(
-            &ct.path,
-            "needs at least one non-stable custody (a tradable market)",
-        );
+        r.issue(&ct.path, "needs at least one non-stable custody (a tradable market)");
         return None;
     }
     custodies.sort_by_key(|c| c.asset);
+    if let (Some(lo), Some(hi)) = (min_lev, max_lev)
+        && lo > hi
+    {
+        r.issue(
+            &v.key_path("min_leverage"),
+            format!("must be ≤ max_leverage ({hi}), was {lo}"),
+        );
+        return None;
+    }
     Some(JlpParams {
         name: name.to_string(),
         aum_usd: aum?,
         lp_price_usd: lp_price?,
         max_leverage: max_lev?,
+        min_leverage: min_lev?,
         maintenance_margin: mm?,
         base_fee_bps: base_fee?,
         protocol_share: share?,

@@ -85,10 +85,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
 ///
 /// # Errors
 /// As [`load`], plus overrides naming keys that cannot be set.
-pub fn load_with(
-    path: &Path,
-    overrides: &[(String, Value)],
-) -> Result<LoadedScenario, ScenarioError> {
+pub fn load_with(path: &Path, overrides: &[(String, Value)]) -> Result<LoadedScenario, ScenarioError> {
     let source = if let Some(name) = path.to_str().and_then(|s| s.strip_prefix("preset:")) {
         Source::Preset(name.to_string())
     } else {
@@ -102,11 +99,7 @@ pub fn load_with(
 ///
 /// # Errors
 /// As [`load`].
-pub fn load_str(
-    text: &str,
-    origin: &str,
-    base_dir: &Path,
-) -> Result<LoadedScenario, ScenarioError> {
+pub fn load_str(text: &str, origin: &str, base_dir: &Path) -> Result<LoadedScenario, ScenarioError> {
     let source = Source::File(base_dir.join(origin));
     resolve_and_build(source, Some(text.to_string()), &[])
 }
@@ -131,9 +124,7 @@ fn resolve_and_build(
     };
     let mut chain = Vec::new();
     if let Err(issue) = resolve(source, text, &mut res, &mut chain) {
-        return Err(ScenarioError {
-            issues: vec![issue],
-        });
+        return Err(ScenarioError { issues: vec![issue] });
     }
     let mut issues = Vec::new();
     for (key, value) in overrides {
@@ -157,9 +148,7 @@ fn resolve_and_build(
     };
     let scenario = build::build(&res.table, &mut reader, &mut inputs, &res.prov.root);
     if !reader.issues.is_empty() {
-        return Err(ScenarioError {
-            issues: reader.issues,
-        });
+        return Err(ScenarioError { issues: reader.issues });
     }
     let Some(scenario) = scenario else {
         return Err(ScenarioError {
@@ -178,11 +167,7 @@ fn resolve_and_build(
         hasher.update(bytes);
         files.push(label.clone());
     }
-    let hash = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     Ok(LoadedScenario {
         scenario,
         hash,
@@ -192,12 +177,7 @@ fn resolve_and_build(
     })
 }
 
-fn resolve(
-    source: Source,
-    text: Option<String>,
-    res: &mut Resolved,
-    chain: &mut Vec<String>,
-) -> Result<(), Issue> {
+fn resolve(source: Source, text: Option<String>, res: &mut Resolved, chain: &mut Vec<String>) -> Result<(), Issue> {
     let label = source.label();
     let fail = |message: String| Issue {
         file: label.clone(),
@@ -211,9 +191,7 @@ fn resolve(
         )));
     }
     if chain.len() >= MAX_EXTENDS_DEPTH {
-        return Err(fail(format!(
-            "extends chain is deeper than {MAX_EXTENDS_DEPTH}"
-        )));
+        return Err(fail(format!("extends chain is deeper than {MAX_EXTENDS_DEPTH}")));
     }
     let text = match (text, &source) {
         (Some(t), _) => t,
@@ -229,8 +207,8 @@ fn resolve(
             })?
             .to_string(),
     };
-    let mut table: Table = toml::from_str(&text)
-        .map_err(|e| fail(format!("malformed TOML: {}", e.to_string().trim())))?;
+    let mut table: Table =
+        toml::from_str(&text).map_err(|e| fail(format!("malformed TOML: {}", e.to_string().trim())))?;
     chain.push(label.clone());
     if let Some(parent) = table.remove("extends") {
         let Value::String(parent) = parent else {
@@ -272,9 +250,7 @@ fn merge(base: &mut Table, overlay: Table, prov: &mut Provenance, file: &str, pr
             format!("{prefix}.{k}")
         };
         match (base.get_mut(&k), v) {
-            (Some(Value::Table(b)), Value::Table(o)) if same_kind(b, &o) => {
-                merge(b, o, prov, file, &path)
-            }
+            (Some(Value::Table(b)), Value::Table(o)) if same_kind(b, &o) => merge(b, o, prov, file, &path),
             (_, v) => {
                 prov.set(path, file);
                 base.insert(k, v);
@@ -284,12 +260,10 @@ fn merge(base: &mut Table, overlay: Table, prov: &mut Provenance, file: &str, pr
 }
 
 fn same_kind(a: &Table, b: &Table) -> bool {
-    ["kind", "dist"]
-        .iter()
-        .all(|k| match (a.get(*k), b.get(*k)) {
-            (Some(x), Some(y)) => x == y,
-            _ => true,
-        })
+    ["kind", "dist"].iter().all(|k| match (a.get(*k), b.get(*k)) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    })
 }
 
 /// Sets a dotted key path in a table, creating tables on the way.

@@ -13,10 +13,12 @@ mod build;
 mod load;
 mod presets;
 mod reader;
+mod reference;
 mod replay;
 
-pub use load::{LoadedScenario, ScenarioError, load, load_str};
+pub use load::{LoadedScenario, ScenarioError, load, load_str, load_with};
 pub use reader::{Issue, KeyDoc};
+pub use reference::reference_markdown;
 
 use crate::market::{AssetSpec, Correlation};
 use crate::trader::{PopulationParams, ScriptedAction};
@@ -79,9 +81,7 @@ impl Scenario {
     pub fn account_name(&self, id: u32) -> String {
         let pop = self.traders.as_ref().map_or(0, |t| t.accounts);
         match id.checked_sub(pop) {
-            Some(i) if (i as usize) < self.scripted_accounts.len() => {
-                self.scripted_accounts[i as usize].clone()
-            }
+            Some(i) if (i as usize) < self.scripted_accounts.len() => self.scripted_accounts[i as usize].clone(),
             _ => format!("trader{id}"),
         }
     }

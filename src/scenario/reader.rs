@@ -124,6 +124,11 @@ impl<'v> Node<'v> {
         self.table.get(key)
     }
 
+    /// The pattern of this table's key path.
+    pub fn pattern_str(&self) -> &str {
+        &self.pattern
+    }
+
     /// Whether `key` is present (marks it as known).
     pub fn has(&self, key: &str) -> bool {
         self.look(key).is_some()
@@ -184,12 +189,8 @@ impl Range {
 
     /// A reason if `v` is outside the range.
     pub fn check(&self, v: f64) -> Option<String> {
-        let lo_ok = self
-            .lo
-            .is_none_or(|(x, incl)| if incl { v >= x } else { v > x });
-        let hi_ok = self
-            .hi
-            .is_none_or(|(x, incl)| if incl { v <= x } else { v < x });
+        let lo_ok = self.lo.is_none_or(|(x, incl)| if incl { v >= x } else { v > x });
+        let hi_ok = self.hi.is_none_or(|(x, incl)| if incl { v <= x } else { v < x });
         if lo_ok && hi_ok {
             return None;
         }
@@ -241,11 +242,28 @@ pub struct Spec {
     pub unit: &'static str,
     /// Meaning, one sentence.
     pub doc: &'static str,
+    /// How the default reads in the reference, when it depends on context.
+    pub default_text: Option<&'static str>,
 }
 
 /// Shorthand for a [`Spec`].
 pub const fn spec(key: &'static str, unit: &'static str, doc: &'static str) -> Spec {
-    Spec { key, unit, doc }
+    Spec {
+        key,
+        unit,
+        doc,
+        default_text: None,
+    }
+}
+
+impl Spec {
+    /// The same key with its default described in words.
+    pub const fn default_text(self, text: &'static str) -> Spec {
+        Spec {
+            default_text: Some(text),
+            ..self
+        }
+    }
 }
 
 /// The reader: issues and key docs accumulate as tables are read.
@@ -299,7 +317,7 @@ impl<'p> Reader<'p> {
                 pattern,
                 kind,
                 unit: s.unit,
-                default,
+                default: s.default_text.map_or(default, str::to_string),
                 doc: s.doc.to_string(),
             });
         }
@@ -314,13 +332,7 @@ impl<'p> Reader<'p> {
     }
 
     /// A finite number in `range`. Integers are accepted.
-    pub fn f64(
-        &mut self,
-        node: &Node,
-        s: Spec,
-        default: Default<f64>,
-        range: Range,
-    ) -> Option<f64> {
+    pub fn f64(&mut self, node: &Node, s: Spec, default: Default<f64>, range: Range) -> Option<f64> {
         let dtext = match default {
             Default::Required => "required".to_string(),
             Default::Value(d) => fmt_num(d),
@@ -332,20 +344,29 @@ impl<'p> Reader<'p> {
         let Some(v) = self.present(node, s, matches!(default, Default::Required)) else {
             return default.fallback();
         };
+        self.number(&path, v, range)
+    }
+
+    /// A finite number in `range` from a TOML value, or an issue at `path`.
+    fn number(&mut self, path: &str, v: &Value, range: Range) -> Option<f64> {
         let x = match v {
             Value::Float(x) => *x,
             Value::Integer(i) => *i as f64,
             other => {
-                self.issue(&path, format!("must be a number, was {}", type_name(other)));
+                self.issue(path, format!("must be a number, was {}", type_name(other)));
                 return None;
             }
         };
+        self.in_range(path, x, range)
+    }
+
+    fn in_range(&mut self, path: &str, x: f64, range: Range) -> Option<f64> {
         if !x.is_finite() {
-            self.issue(&path, format!("must be a finite number, was {x}"));
+            self.issue(path, format!("must be a finite number, was {x}"));
             return None;
         }
         if let Some(msg) = range.check(x) {
-            self.issue(&path, msg);
+            self.issue(path, msg);
             return None;
         }
         Some(x)
@@ -371,10 +392,7 @@ impl<'p> Reader<'p> {
                 None
             }
             other => {
-                self.issue(
-                    &path,
-                    format!("must be an integer, was {}", type_name(other)),
-                );
+                self.issue(&path, format!("must be an integer, was {}", type_name(other)));
                 None
             }
         }
@@ -388,10 +406,7 @@ impl<'p> Reader<'p> {
             None => default,
             Some(Value::Boolean(b)) => *b,
             Some(other) => {
-                self.issue(
-                    &path,
-                    format!("must be true or false, was {}", type_name(other)),
-                );
+                self.issue(&path, format!("must be true or false, was {}", type_name(other)));
                 default
             }
         }
@@ -432,10 +447,7 @@ impl<'p> Reader<'p> {
             Some(Value::String(x)) => match choices.iter().find(|c| **c == x) {
                 Some(c) => Some(c),
                 None => {
-                    self.issue(
-                        &path,
-                        format!("must be one of {}, was {x:?}", choices.join(", ")),
-                    );
+                    self.issue(&path, format!("must be one of {}, was {x:?}", choices.join(", ")));
                     None
                 }
             },
@@ -452,9 +464,7 @@ impl<'p> Reader<'p> {
         let path = node.key_path(s.key);
         let v = self.present(node, s, matches!(default, Default::Required));
         match v {
-            None => default
-                .fallback()
-                .and_then(|d| crate::units::parse_duration(d).ok()),
+            None => default.fallback().and_then(|d| crate::units::parse_duration(d).ok()),
             Some(v) => match duration_value(v) {
                 Ok(x) => Some(x),
                 Err(msg) => {
@@ -466,11 +476,19 @@ impl<'p> Reader<'p> {
     }
 
     /// A sub-table (absent: `None`; wrong type: an issue).
-    pub fn table<'v>(
+    pub fn table<'v>(&mut self, node: &Node<'v>, key: &'static str, required: bool) -> Option<Node<'v>> {
+        let pattern = node.key_pattern(key);
+        self.table_as(node, key, required, pattern)
+    }
+
+    /// A sub-table whose keys are documented under `pattern` (several
+    /// tables of the same shape share one entry in the reference).
+    pub fn table_as<'v>(
         &mut self,
         node: &Node<'v>,
         key: &'static str,
         required: bool,
+        pattern: String,
     ) -> Option<Node<'v>> {
         let path = node.key_path(key);
         match node.look(key) {
@@ -481,7 +499,7 @@ impl<'p> Reader<'p> {
                 None
             }
             Some(Value::Table(t)) => Some(Node {
-                pattern: node.key_pattern(key),
+                pattern,
                 path,
                 table: t,
                 looked: RefCell::new(Vec::new()),
@@ -493,13 +511,42 @@ impl<'p> Reader<'p> {
         }
     }
 
+    /// A number, or with `as_duration` a duration in seconds, in `range`.
+    /// Documented as either: distribution parameters take the unit of their table.
+    pub fn amount(
+        &mut self,
+        node: &Node,
+        s: Spec,
+        default: Default<f64>,
+        range: Range,
+        as_duration: bool,
+    ) -> Option<f64> {
+        let dtext = match default {
+            Default::Required => "required".to_string(),
+            Default::Value(d) => fmt_num(d),
+            Default::None => "none".to_string(),
+            Default::Inherited(_) => "inherited".to_string(),
+        };
+        self.doc(node, s, "number or duration", dtext);
+        let path = node.key_path(s.key);
+        let Some(v) = self.present(node, s, matches!(default, Default::Required)) else {
+            return default.fallback();
+        };
+        if !as_duration {
+            return self.number(&path, v, range);
+        }
+        match duration_value(v) {
+            Ok(x) => self.in_range(&path, x as f64, range),
+            Err(msg) => {
+                self.issue(&path, msg);
+                None
+            }
+        }
+    }
+
     /// The entries of a table with user-chosen keys (`assets.<name>`); each
     /// entry must itself be a table. `placeholder` names the key in patterns.
-    pub fn named_tables<'v>(
-        &mut self,
-        node: &Node<'v>,
-        placeholder: &str,
-    ) -> Vec<(String, Node<'v>)> {
+    pub fn named_tables<'v>(&mut self, node: &Node<'v>, placeholder: &str) -> Vec<(String, Node<'v>)> {
         let mut out = Vec::new();
         for (k, v) in node.table {
             node.look(k);
@@ -522,35 +569,17 @@ impl<'p> Reader<'p> {
 
     /// A table of user-chosen keys to numbers (`markets = { SOL = 0.6 }`).
     pub fn number_map(&mut self, node: &Node, s: Spec, range: Range) -> Option<Vec<(String, f64)>> {
-        self.doc(node, s, "table of numbers", "see text".into());
+        self.doc(node, s, "table of numbers", "none".into());
         let path = node.key_path(s.key);
         let v = node.look(s.key)?;
         let Value::Table(t) = v else {
-            self.issue(
-                &path,
-                format!("must be a table of numbers, was {}", type_name(v)),
-            );
+            self.issue(&path, format!("must be a table of numbers, was {}", type_name(v)));
             return None;
         };
         let mut out = Vec::new();
         for (k, v) in t {
-            let p = join(&path, k);
-            match v {
-                Value::Float(_) | Value::Integer(_) => {
-                    let x = match v {
-                        Value::Float(x) => *x,
-                        Value::Integer(i) => *i as f64,
-                        _ => unreachable!("matched numbers"),
-                    };
-                    if !x.is_finite() {
-                        self.issue(&p, format!("must be a finite number, was {x}"));
-                    } else if let Some(msg) = range.check(x) {
-                        self.issue(&p, msg);
-                    } else {
-                        out.push((k.clone(), x));
-                    }
-                }
-                other => self.issue(&p, format!("must be a number, was {}", type_name(other))),
+            if let Some(x) = self.number(&join(&path, k), v, range) {
+                out.push((k.clone(), x));
             }
         }
         Some(out)
@@ -564,16 +593,7 @@ impl<'p> Reader<'p> {
         kind: &'static str,
         required: bool,
     ) -> Option<&'v Vec<Value>> {
-        self.doc(
-            node,
-            s,
-            kind,
-            if required {
-                "required".into()
-            } else {
-                "none".into()
-            },
-        );
+        self.doc(node, s, kind, if required { "required".into() } else { "none".into() });
         let path = node.key_path(s.key);
         match self.present(node, s, required)? {
             Value::Array(a) => Some(a),
@@ -585,13 +605,7 @@ impl<'p> Reader<'p> {
     }
 
     /// A table element of an array, as a node at `path[i]`.
-    pub fn element<'v>(
-        &mut self,
-        parent: &Node<'v>,
-        key: &str,
-        i: usize,
-        v: &'v Value,
-    ) -> Option<Node<'v>> {
+    pub fn element<'v>(&mut self, parent: &Node<'v>, key: &str, i: usize, v: &'v Value) -> Option<Node<'v>> {
         let path = format!("{}[{i}]", parent.key_path(key));
         match v {
             Value::Table(t) => Some(Node {
@@ -683,12 +697,7 @@ mod tests {
         let prov = Provenance::new("s.toml".into());
         let mut r = Reader::new(&prov);
         let root = Node::root(&t);
-        let v = r.f64(
-            &root,
-            spec("x", "USD", "a number"),
-            Default::Value(1.0),
-            Range::POS,
-        );
+        let v = r.f64(&root, spec("x", "USD", "a number"), Default::Value(1.0), Range::POS);
         r.finish(&root);
         (r.issues, v)
     }
@@ -702,11 +711,7 @@ mod tests {
             ("x = nan", Some("finite"), None),
             ("x = inf", Some("finite"), None),
             ("x = \"a\"", Some("must be a number, was a string"), None),
-            (
-                "x = 1\ny = 2",
-                Some("unknown key (known keys here: x)"),
-                Some(1.0),
-            ),
+            ("x = 1\ny = 2", Some("unknown key (known keys here: x)"), Some(1.0)),
         ];
         for (text, issue, value) in cases {
             let (issues, v) = read(text);

@@ -42,10 +42,7 @@ pub(crate) fn parse(bytes: &[u8], fmt: &ReplayFormat) -> Result<Series, Vec<(Str
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            return Err(vec![(
-                "header".into(),
-                format!("cannot read the header row: {e}"),
-            )]);
+            return Err(vec![("header".into(), format!("cannot read the header row: {e}"))]);
         }
     };
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -80,12 +77,7 @@ pub(crate) fn parse(bytes: &[u8], fmt: &ReplayFormat) -> Result<Series, Vec<(Str
         let rec = match rec {
             Ok(rec) => rec,
             Err(e) => {
-                push_err(
-                    &mut errors,
-                    &mut extra,
-                    loc,
-                    format!("cannot read the row: {e}"),
-                );
+                push_err(&mut errors, &mut extra, loc, format!("cannot read the row: {e}"));
                 continue;
             }
         };
@@ -111,12 +103,7 @@ pub(crate) fn parse(bytes: &[u8], fmt: &ReplayFormat) -> Result<Series, Vec<(Str
         }
         let prices = if fmt.ohlc { &vals[1..5] } else { &vals[1..2] };
         if let Some(p) = prices.iter().find(|p| **p <= 0.0) {
-            push_err(
-                &mut errors,
-                &mut extra,
-                loc,
-                format!("prices must be > 0, found {p}"),
-            );
+            push_err(&mut errors, &mut extra, loc, format!("prices must be > 0, found {p}"));
             continue;
         }
         if fmt.ohlc {
@@ -126,9 +113,7 @@ pub(crate) fn parse(bytes: &[u8], fmt: &ReplayFormat) -> Result<Series, Vec<(Str
                     &mut errors,
                     &mut extra,
                     loc,
-                    format!(
-                        "inconsistent candle: high {h} and low {l} must bracket open {o} and close {c}"
-                    ),
+                    format!("inconsistent candle: high {h} and low {l} must bracket open {o} and close {c}"),
                 );
                 continue;
             }
@@ -157,10 +142,7 @@ pub(crate) fn parse(bytes: &[u8], fmt: &ReplayFormat) -> Result<Series, Vec<(Str
         return Err(vec![("rows".into(), "the file has no data rows".into())]);
     }
     let t0 = raw_times[0];
-    let secs: Vec<f64> = raw_times
-        .iter()
-        .map(|t| (t - t0) * fmt.seconds_per_unit)
-        .collect();
+    let secs: Vec<f64> = raw_times.iter().map(|t| (t - t0) * fmt.seconds_per_unit).collect();
     let mut series = Series {
         times_s: Vec::new(),
         prices: Vec::new(),
@@ -232,14 +214,8 @@ mod tests {
             &fmt(true),
         )
         .unwrap();
-        assert_eq!(
-            s.times_s,
-            vec![0.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0, 105.0]
-        );
-        assert_eq!(
-            s.prices,
-            vec![100.0, 95.0, 104.0, 102.0, 102.0, 103.0, 90.0, 91.0]
-        );
+        assert_eq!(s.times_s, vec![0.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0, 105.0]);
+        assert_eq!(s.prices, vec![100.0, 95.0, 104.0, 102.0, 102.0, 103.0, 90.0, 91.0]);
     }
 
     #[test]

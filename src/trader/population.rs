@@ -180,12 +180,8 @@ impl<'a> Population<'a> {
         let ci = pick(&p.short_collateral_cum_weights, rng.random::<f64>());
         let notional_usd = p.notional_usd.sample(rng);
         let leverage = p.leverage.sample(rng);
-        let stop = p
-            .stop_loss
-            .is_some_and(|r| rng.random::<f64>() < r.probability);
-        let target = p
-            .take_profit
-            .is_some_and(|r| rng.random::<f64>() < r.probability);
+        let stop = p.stop_loss.is_some_and(|r| rng.random::<f64>() < r.probability);
+        let target = p.take_profit.is_some_and(|r| rng.random::<f64>() < r.probability);
         Draw {
             account,
             market: p.markets[mi],
@@ -210,7 +206,8 @@ impl<'a> Population<'a> {
         } else {
             (Side::Short, *venue.short_collaterals().first()?)
         };
-        let leverage = d.leverage.min(venue.max_leverage());
+        let (lo, hi) = venue.leverage_range();
+        let leverage = d.leverage.clamp(lo, hi);
         let roe = |on: bool, rule: Option<ExitRule>| match (on, rule) {
             (true, Some(r)) => r.roe,
             _ => f64::INFINITY,
@@ -282,9 +279,7 @@ fn exp_gap(rng: &mut Xoshiro256PlusPlus, rate_per_s: f64) -> f64 {
 
 /// Index of the first cumulative weight above `u` (the last if none).
 fn pick(cum: &[f64], u: f64) -> usize {
-    cum.iter()
-        .position(|&c| u < c)
-        .unwrap_or(cum.len().saturating_sub(1))
+    cum.iter().position(|&c| u < c).unwrap_or(cum.len().saturating_sub(1))
 }
 
 #[cfg(test)]
@@ -306,10 +301,7 @@ mod tests {
                 median: 10.0,
                 sigma: 0.5,
             }),
-            dist(DistKind::Pareto {
-                scale: 1.0,
-                alpha: 3.0,
-            }),
+            dist(DistKind::Pareto { scale: 1.0, alpha: 3.0 }),
             dist(DistKind::Exponential { mean: 4.0 }),
             dist(DistKind::Uniform { lo: 2.0, hi: 6.0 }),
         ];
@@ -317,21 +309,14 @@ mod tests {
         for d in cases {
             let n = 200_000;
             let mean: f64 = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
-            assert!(
-                (mean / d.mean() - 1.0).abs() < 0.02,
-                "{d:?}: {mean} vs {}",
-                d.mean()
-            );
+            assert!((mean / d.mean() - 1.0).abs() < 0.02, "{d:?}: {mean} vs {}", d.mean());
         }
     }
 
     #[test]
     fn pareto_tail_probability() {
         // P(X > 10) = (1/10)^1.5 = 0.0316
-        let d = dist(DistKind::Pareto {
-            scale: 1.0,
-            alpha: 1.5,
-        });
+        let d = dist(DistKind::Pareto { scale: 1.0, alpha: 1.5 });
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let n = 400_000;
         let hits = (0..n).filter(|_| d.sample(&mut rng) > 10.0).count();

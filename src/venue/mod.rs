@@ -194,10 +194,7 @@ impl Counters {
 
     /// All fees collected, USD.
     pub fn fees_total_usd(&self) -> f64 {
-        self.fees_open_close_usd
-            + self.fees_impact_usd
-            + self.fees_borrow_usd
-            + self.fees_liquidation_usd
+        self.fees_open_close_usd + self.fees_impact_usd + self.fees_borrow_usd + self.fees_liquidation_usd
     }
 }
 
@@ -229,8 +226,8 @@ pub trait Venue: Send {
     fn markets(&self) -> &[usize];
     /// Tokens accepted as short collateral (scenario asset indices).
     fn short_collaterals(&self) -> &[usize];
-    /// Maximum leverage at open, size / collateral.
-    fn max_leverage(&self) -> f64;
+    /// Smallest and largest leverage (size / collateral) accepted at open.
+    fn leverage_range(&self) -> (f64, f64);
     /// Accrues time-dependent fees (borrow, funding) up to `cx.t_s`. The
     /// default does nothing: a venue whose rates only change when its state
     /// changes (JLP) accrues lazily at each touch, which is exact.

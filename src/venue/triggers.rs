@@ -254,10 +254,7 @@ mod tests {
         assert_eq!(h.pop_crossed(92.0).map(|e| e.slot), Some(2));
         assert_eq!(h.pop_crossed(92.0), None);
         assert_eq!(h.pop_crossed(79.0).map(|e| e.slot), Some(1));
-        assert_eq!(
-            h.pop_crossed(79.0).map(|e| (e.slot, e.key)),
-            Some((3, 80.0))
-        );
+        assert_eq!(h.pop_crossed(79.0).map(|e| (e.slot, e.key)), Some((3, 80.0)));
         assert!(h.is_empty());
     }
 

@@ -55,9 +55,7 @@ pub fn scenario(text: &str) -> LoadedScenario {
 
 /// Runs one traced path with conservation checked at every step.
 pub fn run_traced(loaded: &LoadedScenario, seed: u64) -> PathOutput {
-    let opts = RunOptions {
-        check_every_step: true,
-    };
+    let opts = RunOptions { check_every_step: true };
     Workspace::with_options(&loaded.scenario, opts).run_path(seed, 0, true)
 }
 

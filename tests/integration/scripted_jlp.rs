@@ -64,13 +64,7 @@ actions = [
 
     // Pool value at every step.
     let lp = column(trace, "lp_price_usd");
-    let want = [
-        1.0,
-        1.000004575,
-        1.000004575,
-        1.0491091900943285,
-        1.0491091900943285,
-    ];
+    let want = [1.0, 1.000004575, 1.000004575, 1.0491091900943285, 1.0491091900943285];
     assert_eq!(lp.len(), want.len());
     for (got, want) in lp.iter().zip(want) {
         assert_close(*got, want, 1e-12);
@@ -80,16 +74,8 @@ actions = [
     assert_close(sol[3], 110.0, 1e-14);
     assert_close(column(trace, "owned_SOL")[1], 5009.98475, 1e-14);
     assert_close(column(trace, "owned_SOL")[3], 4991.9017281302595, 1e-12);
-    assert_close(
-        column(trace, "utilization_SOL")[1],
-        0.019960140597234353,
-        1e-12,
-    );
-    assert_close(
-        column(trace, "borrow_apr_SOL")[1],
-        0.11247508787327148,
-        1e-12,
-    );
+    assert_close(column(trace, "utilization_SOL")[1], 0.019960140597234353, 1e-12);
+    assert_close(column(trace, "borrow_apr_SOL")[1], 0.11247508787327148, 1e-12);
 
     // Every fee component of both trades.
     let ev = &trace.events;
@@ -165,8 +151,8 @@ actions = [
     let trace = &out.traces[0];
     let m = &out.metrics[0];
     let aum = column(trace, "aum_usd");
-    assert_close(aum[2], 949_183.2025, 1e-12);
-    assert_close(aum[4], 949_187.9701367905, 1e-12);
+    assert_close(aum[2], 949183.2025, 1e-12);
+    assert_close(aum[4], 949187.9701367905, 1e-12);
     let kinds: Vec<_> = trace.events.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
@@ -180,10 +166,7 @@ actions = [
     let liq = &trace.events[2];
     assert_close(liq.bad_debt_usd, 806.1, 1e-12);
     assert_eq!(liq.liquidation_fee_usd, 0.0);
-    assert_eq!(
-        liq.base_fee_usd + liq.linear_impact_usd + liq.borrow_fee_usd,
-        0.0
-    );
+    assert_eq!(liq.base_fee_usd + liq.linear_impact_usd + liq.borrow_fee_usd, 0.0);
     let close = &trace.events[3];
     assert_close(close.borrow_fee_usd, 0.2568490539407455, 1e-9);
     assert_close(close.payout_usd, 1987.5431509460595, 1e-12);

@@ -65,11 +65,7 @@ pub struct ImpactParams {
 /// Linear price-impact fee as a fraction of size: `size / S` (Jupiter,
 /// MECHANISMS.md 2.4; fee = size² / S). 0 when `scalar_usd` is 0.
 pub fn linear_impact_fraction(size_usd: f64, scalar_usd: f64) -> f64 {
-    if scalar_usd > 0.0 {
-        size_usd / scalar_usd
-    } else {
-        0.0
-    }
+    if scalar_usd > 0.0 { size_usd / scalar_usd } else { 0.0 }
 }
 
 /// Additive price-impact fee as a fraction of size:
@@ -78,8 +74,7 @@ pub fn linear_impact_fraction(size_usd: f64, scalar_usd: f64) -> f64 {
 /// on imbalance", Chaos Labs parameters; MECHANISMS.md 2.4).
 pub fn additive_impact_fraction(imbalance_usd: f64, p: &ImpactParams) -> f64 {
     let d = imbalance_usd.abs();
-    if p.additive_factor <= 0.0 || p.additive_threshold_usd <= 0.0 || d <= p.additive_threshold_usd
-    {
+    if p.additive_factor <= 0.0 || p.additive_threshold_usd <= 0.0 || d <= p.additive_threshold_usd {
         0.0
     } else {
         let x = d / p.additive_threshold_usd;
@@ -131,13 +126,7 @@ impl FeeSplit {
 /// `totalBps = min(base + linear + additive, maxFee)`, `fee = size · totalBps`
 /// (MECHANISMS.md 2.4). The cap is attributed to the impact components first:
 /// the base fee is charged in full unless the cap is below it.
-pub fn position_fee(
-    size_usd: f64,
-    base_bps: f64,
-    linear_frac: f64,
-    additive_frac: f64,
-    max_fee_bps: f64,
-) -> FeeSplit {
+pub fn position_fee(size_usd: f64, base_bps: f64, linear_frac: f64, additive_frac: f64, max_fee_bps: f64) -> FeeSplit {
     let cap = max_fee_bps * BPS;
     let base = (base_bps * BPS).min(cap);
     let linear = linear_frac.min(cap - base).max(0.0);
@@ -201,8 +190,7 @@ pub fn custody_aum_usd(
     if global_short_size_usd <= 0.0 || global_short_avg_price <= 0.0 {
         return nav;
     }
-    let pnl =
-        global_short_size_usd * (global_short_avg_price - price).abs() / global_short_avg_price;
+    let pnl = global_short_size_usd * (global_short_avg_price - price).abs() / global_short_avg_price;
     if price > global_short_avg_price {
         nav + pnl
     } else {
@@ -228,13 +216,7 @@ mod tests {
             target_rate: 0.60,
             target_utilization: 0.80,
         };
-        let cases = [
-            (0.40, 0.35),
-            (0.90, 1.45),
-            (0.0, 0.10),
-            (0.80, 0.60),
-            (1.0, 2.30),
-        ];
+        let cases = [(0.40, 0.35), (0.90, 1.45), (0.0, 0.10), (0.80, 0.60), (1.0, 2.30)];
         for (u, want) in cases {
             assert!(close(borrow_rate_apr(u, &c), want, 1e-12), "u={u}");
         }

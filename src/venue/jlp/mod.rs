@@ -35,8 +35,8 @@ mod params;
 pub use params::{CustodyParams, JlpParams};
 
 use self::formulas::{
-    FeeSplit, additive_impact_fraction, borrow_rate_apr, custody_aum_usd, linear_impact_fraction,
-    position_fee, position_pnl_usd, utilization,
+    FeeSplit, additive_impact_fraction, borrow_rate_apr, custody_aum_usd, linear_impact_fraction, position_fee,
+    position_pnl_usd, utilization,
 };
 use crate::engine::ledger::{Account, Ledger};
 use crate::engine::trace::{Event, EventKind};
@@ -164,8 +164,7 @@ struct Custody {
 
 impl Custody {
     fn index_at(&self, t_s: u64) -> f64 {
-        self.index
-            + self.rate_apr * (t_s.saturating_sub(self.accrued_to_s)) as f64 / SECONDS_PER_YEAR
+        self.index + self.rate_apr * (t_s.saturating_sub(self.accrued_to_s)) as f64 / SECONDS_PER_YEAR
     }
 }
 
@@ -242,6 +241,11 @@ pub struct JlpVenue {
     staged: Vec<Vec<Entry>>,
 }
 
+/// A finite number above zero (false for NaN).
+fn positive(x: f64) -> bool {
+    x > 0.0 && x.is_finite()
+}
+
 fn side_ix(side: Side) -> usize {
     match side {
         Side::Long => 0,
@@ -279,18 +283,8 @@ impl JlpVenue {
                 }
             })
             .collect();
-        let markets = p
-            .custodies
-            .iter()
-            .filter(|c| !c.stable)
-            .map(|c| c.asset)
-            .collect();
-        let stables = p
-            .custodies
-            .iter()
-            .filter(|c| c.stable)
-            .map(|c| c.asset)
-            .collect();
+        let markets = p.custodies.iter().filter(|c| !c.stable).map(|c| c.asset).collect();
+        let stables = p.custodies.iter().filter(|c| c.stable).map(|c| c.asset).collect();
         let n = custodies.len();
         let watch = || LiqWatch {
             heap: TriggerHeap::new(Dir::Below),
@@ -352,10 +346,7 @@ impl JlpVenue {
 
     /// Market and collateral custodies of an order, validated for this venue.
     fn resolve(&self, o: &Order) -> Result<(usize, usize), Reject> {
-        if o.account >= self.max_accounts
-            || o.market >= self.n_assets
-            || o.collateral >= self.n_assets
-        {
+        if o.account >= self.max_accounts || o.market >= self.n_assets || o.collateral >= self.n_assets {
             return Err(Reject::Invalid);
         }
         let m = self.custody_of[o.market];
@@ -396,14 +387,7 @@ impl JlpVenue {
 
     /// Fee of a trade of `size_usd` in market custody `m` at `t_s` whose
     /// signed window contribution is `delta_usd`.
-    fn trade_fee(
-        &self,
-        m: usize,
-        size_usd: f64,
-        delta_usd: f64,
-        t_s: u64,
-        warm_start: bool,
-    ) -> FeeSplit {
+    fn trade_fee(&self, m: usize, size_usd: f64, delta_usd: f64, t_s: u64, warm_start: bool) -> FeeSplit {
         let c = &self.custodies[m];
         let ip = &c.p.impact;
         let linear = linear_impact_fraction(size_usd, ip.scalar_usd);
@@ -412,13 +396,7 @@ impl JlpVenue {
         } else {
             additive_impact_fraction(c.window.sum_at(t_s) + delta_usd, ip)
         };
-        position_fee(
-            size_usd,
-            self.p.base_fee_bps,
-            linear,
-            additive,
-            ip.max_fee_bps,
-        )
+        position_fee(size_usd, self.p.base_fee_bps, linear, additive, ip.max_fee_bps)
     }
 
     fn close_delta(side: Side, size_usd: f64) -> f64 {
@@ -430,27 +408,14 @@ impl JlpVenue {
 
     /// PnL, accrued borrow fee and close fee of closing `size_usd` of the
     /// position in `slot` now.
-    fn close_terms(
-        &self,
-        slot: u32,
-        size_usd: f64,
-        t_s: u64,
-        prices: &[f64],
-        warm: bool,
-    ) -> (f64, f64, FeeSplit) {
+    fn close_terms(&self, slot: u32, size_usd: f64, t_s: u64, prices: &[f64], warm: bool) -> (f64, f64, FeeSplit) {
         let pos = &self.positions[slot as usize];
         let m = pos.market as usize;
         let price = prices[self.token(m)];
         let pnl = position_pnl_usd(pos.side, pos.size_usd, pos.entry_price, price);
         let index = self.custodies[pos.collateral as usize].index_at(t_s);
         let borrow = pos.size_usd * (index - pos.borrow_snapshot).max(0.0);
-        let fee = self.trade_fee(
-            m,
-            size_usd,
-            Self::close_delta(pos.side, size_usd),
-            t_s,
-            warm,
-        );
+        let fee = self.trade_fee(m, size_usd, Self::close_delta(pos.side, size_usd), t_s, warm);
         (pnl, borrow, fee)
     }
 
@@ -465,14 +430,8 @@ impl JlpVenue {
     /// liquidatable while the price is on the safe side of this key, as long
     /// as its collateral custody's index stays below `key_index`.
     fn liq_key(&self, pos: &Position) -> f64 {
-        let fee_bound = self.custodies[pos.market as usize]
-            .p
-            .impact
-            .max_fee_bps
-            .max(0.0)
-            * BPS;
-        let drift =
-            (self.custodies[pos.collateral as usize].key_index - pos.borrow_snapshot).max(0.0);
+        let fee_bound = self.custodies[pos.market as usize].p.impact.max_fee_bps.max(0.0) * BPS;
+        let drift = (self.custodies[pos.collateral as usize].key_index - pos.borrow_snapshot).max(0.0);
         let cr = pos.collateral_usd / pos.size_usd;
         let mm = self.p.maintenance_margin;
         match pos.side {
@@ -522,20 +481,11 @@ impl JlpVenue {
         let pos = &mut self.positions[slot as usize];
         pos.generation = pos.generation.wrapping_add(1);
         let pos = &self.positions[slot as usize];
-        let (generation, m, side, deadline) = (
-            pos.generation,
-            pos.market as usize,
-            pos.side,
-            pos.exit.deadline_s,
-        );
+        let (generation, m, side, deadline) = (pos.generation, pos.market as usize, pos.side, pos.exit.deadline_s);
         let new_deadline = deadline != u64::MAX && deadline != pos.deadline_armed_s;
         let key = self.liq_key(pos);
         let (below, above) = Self::exit_prices(pos);
-        self.liq[m][side_ix(side)].heap.push(Entry {
-            key,
-            slot,
-            generation,
-        });
+        self.liq[m][side_ix(side)].heap.push(Entry { key, slot, generation });
         match side {
             Side::Long => self.watch_lo[m] = self.watch_lo[m].max(key),
             Side::Short => self.watch_hi[m] = self.watch_hi[m].min(key),
@@ -564,9 +514,7 @@ impl JlpVenue {
             pos.deadline_armed_s = deadline;
             pos.deadline_tag = tag;
         }
-        let entries = self.liq[m][side_ix(side)].heap.len()
-            + self.exits_below[m].len()
-            + self.exits_above[m].len();
+        let entries = self.liq[m][side_ix(side)].heap.len() + self.exits_below[m].len() + self.exits_above[m].len();
         if entries > 3 * self.live + 1024 || self.deadlines.len() > 3 * self.live + 1024 {
             self.compact_triggers();
         }
@@ -582,10 +530,8 @@ impl JlpVenue {
             return;
         }
         let top = |h: &TriggerHeap, none: f64| h.top_key().unwrap_or(none);
-        self.watch_lo[m] =
-            top(&long.heap, f64::NEG_INFINITY).max(top(&self.exits_below[m], f64::NEG_INFINITY));
-        self.watch_hi[m] =
-            top(&short.heap, f64::INFINITY).min(top(&self.exits_above[m], f64::INFINITY));
+        self.watch_lo[m] = top(&long.heap, f64::NEG_INFINITY).max(top(&self.exits_below[m], f64::NEG_INFINITY));
+        self.watch_hi[m] = top(&short.heap, f64::INFINITY).min(top(&self.exits_above[m], f64::INFINITY));
     }
 
     /// Whether any trigger of market custody `m` may fire at `price`.
@@ -611,11 +557,7 @@ impl JlpVenue {
             let p = &positions[slot as usize];
             p.live && p.generation == generation
         };
-        for h in self
-            .exits_below
-            .iter_mut()
-            .chain(self.exits_above.iter_mut())
-        {
+        for h in self.exits_below.iter_mut().chain(self.exits_above.iter_mut()) {
             h.retain(live);
         }
         for w in self.liq.iter_mut().flatten() {
@@ -687,8 +629,7 @@ impl JlpVenue {
         let pos = &mut self.positions[slot as usize];
         pos.live = false;
         pos.generation = pos.generation.wrapping_add(1);
-        let (account, market, collateral) =
-            (pos.account, pos.market as usize, pos.collateral as usize);
+        let (account, market, collateral) = (pos.account, pos.market as usize, pos.collateral as usize);
         let key = self.key_of(account, market, collateral);
         self.index[key] = NO_SLOT;
         self.free.push(slot);
@@ -711,8 +652,7 @@ impl JlpVenue {
         let share = self.p.protocol_share;
         let prot_tokens = share * fees_usd / price;
         let tok = self.token(k);
-        self.ledger
-            .transfer(tok, Account::Pool, Account::Protocol, prot_tokens);
+        self.ledger.transfer(tok, Account::Pool, Account::Protocol, prot_tokens);
         self.custodies[k].owned -= prot_tokens;
         self.counters.fees_to_pool_usd += (1.0 - share) * fees_usd;
         self.counters.fees_to_protocol_usd += share * fees_usd;
@@ -725,8 +665,7 @@ impl JlpVenue {
         let tokens = (usd / price).min(pos.escrow_tokens).max(0.0);
         pos.escrow_tokens -= tokens;
         let tok = self.custodies[k].p.asset;
-        self.ledger
-            .transfer(tok, Account::Escrow, Account::Pool, tokens);
+        self.ledger.transfer(tok, Account::Escrow, Account::Pool, tokens);
         self.custodies[k].owned += tokens;
     }
 
@@ -756,19 +695,9 @@ impl JlpVenue {
         r
     }
 
-    fn increase(
-        &mut self,
-        o: &Order,
-        size_usd: f64,
-        deposit_usd: f64,
-        cx: &mut Cx,
-    ) -> Result<(), Reject> {
+    fn increase(&mut self, o: &Order, size_usd: f64, deposit_usd: f64, cx: &mut Cx) -> Result<(), Reject> {
         let (m, k) = self.resolve(o)?;
-        if !(size_usd > 0.0)
-            || !(deposit_usd >= 0.0)
-            || !size_usd.is_finite()
-            || !deposit_usd.is_finite()
-        {
+        if !positive(size_usd) || !(positive(deposit_usd) || deposit_usd == 0.0) {
             return Err(Reject::Invalid);
         }
         let t = cx.t_s;
@@ -787,12 +716,7 @@ impl JlpVenue {
         let (old_size, old_col, old_snap, old_entry) = match slot {
             Some(s) => {
                 let p = &self.positions[s as usize];
-                (
-                    p.size_usd,
-                    p.collateral_usd,
-                    p.borrow_snapshot,
-                    p.entry_price,
-                )
+                (p.size_usd, p.collateral_usd, p.borrow_snapshot, p.entry_price)
             }
             None => (0.0, 0.0, index, price),
         };
@@ -805,10 +729,12 @@ impl JlpVenue {
         let new_size = old_size + size_usd;
         let pre_fee_col = old_col - borrow + deposit_usd;
         let new_col = pre_fee_col - fee.total();
-        if !(new_col > 0.0) {
+        if !positive(new_col) {
             return Err(Reject::Collateral);
         }
-        if new_size > pre_fee_col * self.p.max_leverage * (1.0 + 1e-12) {
+        if new_size > pre_fee_col * self.p.max_leverage * (1.0 + 1e-12)
+            || new_size < pre_fee_col * self.p.min_leverage * (1.0 - 1e-12)
+        {
             return Err(Reject::Leverage);
         }
         let cm = &self.custodies[m];
@@ -835,11 +761,7 @@ impl JlpVenue {
                 }
                 let ck = &self.custodies[k];
                 let lock = size_usd / cprice;
-                (
-                    lock,
-                    ck.locked + lock,
-                    ck.owned + (1.0 - share) * fees_usd / cprice,
-                )
+                (lock, ck.locked + lock, ck.owned + (1.0 - share) * fees_usd / cprice)
             }
         };
         if utilization(locked_after, owned_after) > self.p.max_utilization {
@@ -873,8 +795,7 @@ impl JlpVenue {
         };
         match o.side {
             Side::Long => {
-                self.ledger
-                    .transfer(tok, Account::Traders, Account::Pool, dep_tokens);
+                self.ledger.transfer(tok, Account::Traders, Account::Pool, dep_tokens);
                 self.custodies[k].owned += dep_tokens;
                 self.book_fees(k, fees_usd, price);
                 let c = &mut self.custodies[k];
@@ -882,8 +803,7 @@ impl JlpVenue {
                 c.long_size_usd += size_usd;
             }
             Side::Short => {
-                self.ledger
-                    .transfer(tok, Account::Traders, Account::Escrow, dep_tokens);
+                self.ledger.transfer(tok, Account::Traders, Account::Escrow, dep_tokens);
                 self.positions[slot as usize].escrow_tokens += dep_tokens;
                 self.escrow_to_pool(slot, fees_usd, cprice);
                 self.book_fees(k, fees_usd, cprice);
@@ -934,23 +854,16 @@ impl JlpVenue {
     }
 
     /// Voluntary close of `size_usd` (all if `None` or at least the size).
-    fn close(
-        &mut self,
-        slot: u32,
-        size_usd: Option<f64>,
-        note: &'static str,
-        cx: &mut Cx,
-    ) -> Result<(), Reject> {
+    fn close(&mut self, slot: u32, size_usd: Option<f64>, note: &'static str, cx: &mut Cx) -> Result<(), Reject> {
         let t = cx.t_s;
         let pos = &self.positions[slot as usize];
         let (m, k, side) = (pos.market as usize, pos.collateral as usize, pos.side);
         let (size, col, snap) = (pos.size_usd, pos.collateral_usd, pos.borrow_snapshot);
         let mut sz = size_usd.map_or(size, |s| s.min(size));
-        if !(sz > 0.0) {
+        if !positive(sz) {
             return Err(Reject::Invalid);
         }
-        let (pnl_full, borrow, fee_full) =
-            self.close_terms(slot, size, t, cx.prices, cx.warm_start);
+        let (pnl_full, borrow, fee_full) = self.close_terms(slot, size, t, cx.prices, cx.warm_start);
         if col + pnl_full - borrow - fee_full.total() < self.p.maintenance_margin * size {
             return Err(Reject::Liquidatable);
         }
@@ -993,8 +906,7 @@ impl JlpVenue {
         match side {
             Side::Long => {
                 let out = payout / price;
-                self.ledger
-                    .transfer(tok, Account::Pool, Account::Traders, out);
+                self.ledger.transfer(tok, Account::Pool, Account::Traders, out);
                 self.custodies[k].owned -= out;
                 self.book_fees(k, fees_usd, price);
                 let c = &mut self.custodies[k];
@@ -1010,8 +922,7 @@ impl JlpVenue {
                 let release_usd = if full { f64::INFINITY } else { col - rem_col };
                 self.escrow_to_pool(slot, release_usd, cprice);
                 let out = payout / cprice;
-                self.ledger
-                    .transfer(tok, Account::Pool, Account::Traders, out);
+                self.ledger.transfer(tok, Account::Pool, Account::Traders, out);
                 self.custodies[k].owned -= out;
                 self.book_fees(k, fees_usd, cprice);
                 self.reduce_short_aggregates(m, sz, entry);
@@ -1168,6 +1079,9 @@ impl JlpVenue {
         let cprice = cx.prices[self.token(k)];
         let (pnl, borrow, close_fee) = self.close_terms(slot, size, t, cx.prices, cx.warm_start);
         let new_col = col - borrow + delta_usd;
+        if delta_usd > 0.0 && size < new_col * self.p.min_leverage * (1.0 - 1e-12) {
+            return Err(Reject::Leverage);
+        }
         if delta_usd < 0.0 {
             let lev_ok = new_col > 0.0 && size <= new_col * self.p.max_leverage * (1.0 + 1e-12);
             let healthy = new_col + pnl - close_fee.total() >= self.p.maintenance_margin * size;
@@ -1374,11 +1288,7 @@ impl Venue for JlpVenue {
             w.heap.clear();
             w.near.clear();
         }
-        for h in self
-            .exits_below
-            .iter_mut()
-            .chain(self.exits_above.iter_mut())
-        {
+        for h in self.exits_below.iter_mut().chain(self.exits_above.iter_mut()) {
             h.clear();
         }
         self.deadlines.clear();
@@ -1389,8 +1299,7 @@ impl Venue for JlpVenue {
             let tok = self.token(k);
             let c = &mut self.custodies[k];
             let tokens = self.p.aum_usd * c.p.weight / prices[tok];
-            self.ledger
-                .transfer(tok, Account::Lps, Account::Pool, tokens);
+            self.ledger.transfer(tok, Account::Lps, Account::Pool, tokens);
             self.hold[tok] = tokens;
             c.owned = tokens;
             c.locked = 0.0;
@@ -1432,8 +1341,8 @@ impl Venue for JlpVenue {
         &self.stables
     }
 
-    fn max_leverage(&self) -> f64 {
-        self.p.max_leverage
+    fn leverage_range(&self) -> (f64, f64) {
+        (self.p.min_leverage, self.p.max_leverage)
     }
 
     fn submit(&mut self, o: &Order, cx: &mut Cx) -> Result<(), Reject> {
@@ -1447,12 +1356,8 @@ impl Venue for JlpVenue {
                 Ok(None) => Err(Reject::NoPosition),
                 Ok(Some(slot)) => match kind {
                     OrderKind::Decrease { size_usd } => self.close(slot, size_usd, "", cx),
-                    OrderKind::AddCollateral { usd } if usd > 0.0 => {
-                        self.change_collateral(slot, usd, cx)
-                    }
-                    OrderKind::WithdrawCollateral { usd } if usd > 0.0 => {
-                        self.change_collateral(slot, -usd, cx)
-                    }
+                    OrderKind::AddCollateral { usd } if usd > 0.0 => self.change_collateral(slot, usd, cx),
+                    OrderKind::WithdrawCollateral { usd } if usd > 0.0 => self.change_collateral(slot, -usd, cx),
                     _ => Err(Reject::Invalid),
                 },
             },
@@ -1530,9 +1435,7 @@ impl Venue for JlpVenue {
     }
 
     fn lp_value_usd(&self, prices: &[f64]) -> f64 {
-        (0..self.custodies.len())
-            .map(|k| self.custody_aum(k, prices))
-            .sum()
+        (0..self.custodies.len()).map(|k| self.custody_aum(k, prices)).sum()
     }
 
     fn lp_supply(&self) -> f64 {
@@ -1574,8 +1477,7 @@ impl Venue for JlpVenue {
             borrow_size[k] += p.size_usd;
             borrow_snap[k] += p.size_usd * p.borrow_snapshot;
             let price = prices[self.token(m)];
-            gross_equity +=
-                p.collateral_usd + position_pnl_usd(p.side, p.size_usd, p.entry_price, price);
+            gross_equity += p.collateral_usd + position_pnl_usd(p.side, p.size_usd, p.entry_price, price);
             match p.side {
                 Side::Long => {
                     guaranteed[m] += p.size_usd - p.collateral_usd;

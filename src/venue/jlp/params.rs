@@ -14,6 +14,9 @@ pub struct JlpParams {
     pub lp_price_usd: f64,
     /// Maximum leverage at open and after a withdrawal, size / collateral.
     pub max_leverage: f64,
+    /// Minimum leverage at open and after adding collateral (Jupiter: 1.1x).
+    /// At 1x or more, a long's payouts never exceed its locked tokens.
+    pub min_leverage: f64,
     /// Maintenance margin as a fraction of size (Jupiter: 1/500 = 0.2 %).
     pub maintenance_margin: f64,
     /// Base open and close fee, bps of size.
@@ -53,9 +56,10 @@ impl JlpParams {
     /// Resolved parameters as readable lines.
     pub fn describe(&self, asset_names: &[String]) -> Vec<String> {
         let mut out = vec![format!(
-            "jlp: AUM ${:.0}, LP price ${}, max leverage {}x, maintenance {:.3}% of size, base fee {} bps, protocol share {}%, utilization cap {}%",
+            "AUM ${:.0}, LP price ${}, leverage {}x to {}x, maintenance {:.3}% of size, base fee {} bps, protocol share {}%, utilization cap {}%",
             self.aum_usd,
             self.lp_price_usd,
+            self.min_leverage,
             self.max_leverage,
             self.maintenance_margin * 100.0,
             self.base_fee_bps,
