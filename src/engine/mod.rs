@@ -27,7 +27,7 @@ use crate::market::Market;
 use crate::montecarlo::seed::{Stream, path_seed, stream_seed};
 use crate::scenario::Scenario;
 use crate::trader::{Population, Script};
-use crate::venue::{Cx, Reject, Venue};
+use crate::venue::{Clock, Cx, Reject, Venue};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
@@ -120,7 +120,13 @@ impl<'s> Workspace<'s> {
         for v in 0..nv {
             let venue = venues[v].as_mut();
             let prices = market.prices();
-            venue.reset(prices);
+            venue.reset(
+                prices,
+                Clock {
+                    step_s: scn.step_s,
+                    steps: scn.steps(),
+                },
+            );
             let mut cx = Cx {
                 t_s: 0,
                 prices,

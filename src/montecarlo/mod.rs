@@ -12,6 +12,7 @@ use crate::engine::{PathOutput, RunOptions, Workspace};
 use crate::scenario::Scenario;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::Mutex;
 
 /// A Monte Carlo run of one scenario under one master seed.
 #[derive(Debug, Clone, Copy)]
@@ -49,20 +50,27 @@ impl<'s> MonteCarlo<'s> {
         progress: &(dyn Fn(u64) + Sync),
         mut sink: impl FnMut(PathOutput) -> Result<(), E>,
     ) -> Result<(), E> {
-        let chunk = (32 * rayon::current_num_threads() as u64).max(64);
+        // One workspace per worker thread for the whole run: containers keep
+        // their capacity from path to path, so a path allocates nothing once
+        // its thread has warmed up.
+        let threads = rayon::current_num_threads();
+        let spaces: Vec<Mutex<Workspace>> = (0..threads)
+            .map(|_| Mutex::new(Workspace::with_options(self.scn, self.opts)))
+            .collect();
+        let chunk = (64 * threads as u64).max(64);
         let mut start = paths.start;
         while start < paths.end {
             let end = (start + chunk).min(paths.end);
             let outputs: Vec<PathOutput> = (start..end)
                 .into_par_iter()
-                .map_init(
-                    || Workspace::with_options(self.scn, self.opts),
-                    |ws, i| {
-                        let out = ws.run_path(self.seed, i, i < trace_below);
-                        progress(1);
-                        out
-                    },
-                )
+                .map(|i| {
+                    let slot = rayon::current_thread_index().unwrap_or(0) % threads;
+                    let mut ws = spaces[slot].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let out = ws.run_path(self.seed, i, i < trace_below);
+                    drop(ws);
+                    progress(1);
+                    out
+                })
                 .collect();
             for out in outputs {
                 sink(out)?;

@@ -198,6 +198,15 @@ impl Counters {
     }
 }
 
+/// The time grid of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// Seconds per step.
+    pub step_s: u64,
+    /// Number of steps.
+    pub steps: u64,
+}
+
 /// The context of one venue call: time, prices and the trace sink.
 pub struct Cx<'a> {
     /// Seconds from path start.
@@ -217,8 +226,9 @@ pub trait Venue: Send {
     fn name(&self) -> &str;
     /// Design name (`"jlp"`).
     fn kind(&self) -> &'static str;
-    /// Puts the venue in its t = 0 state for a new path: LP deposits at `prices`.
-    fn reset(&mut self, prices: &[f64]);
+    /// Puts the venue in its t = 0 state for a new path on `clock`: LP
+    /// deposits at `prices`.
+    fn reset(&mut self, prices: &[f64], clock: Clock);
     /// Called once the starting book is in place: clears counters so that
     /// metrics cover the horizon only, and records open equity as deposits.
     fn end_warm_start(&mut self, t_s: u64, prices: &[f64]);

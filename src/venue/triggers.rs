@@ -176,63 +176,87 @@ impl TriggerHeap {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct TimeItem {
-    neg_t: std::cmp::Reverse<u64>,
-    slot: std::cmp::Reverse<u32>,
-    generation: u32,
-}
-
-/// A heap of time triggers, earliest on top.
+/// Time triggers bucketed by step, O(1) to add and to take: entries are
+/// due at the first step at or after their time. Deadlines after the
+/// horizon are never due and are not stored. With more steps than
+/// [`DeadlineWheel::MAX_BUCKETS`] a bucket spans several steps.
 #[derive(Debug, Clone, Default)]
-pub struct DeadlineHeap {
-    heap: BinaryHeap<TimeItem>,
+pub struct DeadlineWheel {
+    step_s: u64,
+    steps_per_bucket: u64,
+    buckets: Vec<Vec<(u64, u32, u32)>>,
+    last_step: u64,
+    /// Last step whose due entries were taken.
+    taken_step: u64,
+    len: usize,
 }
 
-impl DeadlineHeap {
-    /// Adds a deadline (seconds from path start).
-    pub fn push(&mut self, t_s: u64, slot: u32, generation: u32) {
-        self.heap.push(TimeItem {
-            neg_t: std::cmp::Reverse(t_s),
-            slot: std::cmp::Reverse(slot),
-            generation,
-        });
-    }
+impl DeadlineWheel {
+    /// Most buckets kept.
+    pub const MAX_BUCKETS: u64 = 1 << 16;
 
-    /// Whether the earliest deadline is at or before `t_s`.
-    #[inline]
-    pub fn any_due(&self, t_s: u64) -> bool {
-        self.heap.peek().is_some_and(|top| top.neg_t.0 <= t_s)
-    }
-
-    /// Pops the earliest deadline if it is at or before `t_s`: (slot, generation).
-    pub fn pop_due(&mut self, t_s: u64) -> Option<(u32, u32)> {
-        let top = self.heap.peek()?;
-        if top.neg_t.0 > t_s {
-            return None;
+    /// Empties the wheel and sizes it for `steps` steps of `step_s` seconds.
+    pub fn configure(&mut self, step_s: u64, steps: u64) {
+        self.step_s = step_s.max(1);
+        self.steps_per_bucket = steps.div_ceil(Self::MAX_BUCKETS).max(1);
+        let n = (steps / self.steps_per_bucket + 2) as usize;
+        self.buckets.resize_with(n, Vec::new);
+        self.buckets.truncate(n);
+        for b in &mut self.buckets {
+            b.clear();
         }
-        let it = self.heap.pop()?;
-        Some((it.slot.0, it.generation))
+        self.last_step = steps;
+        self.taken_step = 0;
+        self.len = 0;
     }
 
-    /// Number of entries, stale ones included.
+    /// Adds a deadline at `t_s` seconds for (slot, tag). A deadline already
+    /// passed is due at the next step.
+    pub fn push(&mut self, t_s: u64, slot: u32, tag: u32) {
+        let step = t_s.div_ceil(self.step_s).max(self.taken_step + 1);
+        if step > self.last_step {
+            return;
+        }
+        let b = (step / self.steps_per_bucket) as usize;
+        if let Some(bucket) = self.buckets.get_mut(b) {
+            bucket.push((step, slot, tag));
+            self.len += 1;
+        }
+    }
+
+    /// Moves every entry due at the step at `t_s` into `out` as (slot, tag).
+    pub fn take_due(&mut self, t_s: u64, out: &mut Vec<(u32, u32)>) {
+        let step = t_s / self.step_s;
+        self.taken_step = step;
+        let b = (step / self.steps_per_bucket) as usize;
+        let Some(bucket) = self.buckets.get_mut(b) else {
+            return;
+        };
+        let before = bucket.len();
+        if self.steps_per_bucket == 1 {
+            out.extend(bucket.drain(..).map(|(_, slot, tag)| (slot, tag)));
+        } else {
+            let mut i = 0;
+            while i < bucket.len() {
+                if bucket[i].0 <= step {
+                    let (_, slot, tag) = bucket.swap_remove(i);
+                    out.push((slot, tag));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        self.len -= before - bucket.len();
+    }
+
+    /// Entries stored, stale ones included.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
-    /// Whether there are no entries.
+    /// Whether no entry is stored.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
-
-    /// Removes every entry.
-    pub fn clear(&mut self) {
-        self.heap.clear();
-    }
-
-    /// Drops entries for which `live(slot, generation)` is false.
-    pub fn retain(&mut self, mut live: impl FnMut(u32, u32) -> bool) {
-        self.heap.retain(|it| live(it.slot.0, it.generation));
+        self.len == 0
     }
 }
 
@@ -275,16 +299,27 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_pop_in_time_order() {
-        let mut d = DeadlineHeap::default();
-        d.push(300, 1, 0);
-        d.push(100, 2, 5);
-        d.push(200, 3, 0);
-        assert_eq!(d.pop_due(99), None);
-        assert_eq!(d.pop_due(250), Some((2, 5)));
-        assert_eq!(d.pop_due(250), Some((3, 0)));
-        assert_eq!(d.pop_due(250), None);
-        d.retain(|slot, _| slot != 1);
-        assert!(d.is_empty());
+    fn wheel_returns_deadlines_at_the_first_step_at_or_after_them() {
+        for steps in [100, 200_000] {
+            let mut w = DeadlineWheel::default();
+            w.configure(60, steps);
+            w.push(60, 1, 0);
+            w.push(61, 2, 0);
+            w.push(120, 3, 0);
+            w.push(60 * (steps + 5), 4, 0); // after the horizon: dropped
+            assert_eq!(w.len(), 3);
+            let mut out = Vec::new();
+            w.take_due(60, &mut out);
+            assert_eq!(out, [(1, 0)]);
+            out.clear();
+            w.take_due(120, &mut out);
+            out.sort();
+            assert_eq!(out, [(2, 0), (3, 0)]);
+            w.push(30, 5, 9); // already passed: due at the next step
+            out.clear();
+            w.take_due(180, &mut out);
+            assert_eq!(out, [(5, 9)]);
+            assert!(w.is_empty());
+        }
     }
 }

@@ -41,8 +41,8 @@ use self::formulas::{
 use crate::engine::ledger::{Account, Ledger};
 use crate::engine::trace::{Event, EventKind};
 use crate::units::{BPS, SECONDS_PER_YEAR};
-use crate::venue::triggers::{DeadlineHeap, Dir, Entry, TriggerHeap};
-use crate::venue::{Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
+use crate::venue::triggers::{DeadlineWheel, Dir, Entry, TriggerHeap};
+use crate::venue::{Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
 
 /// Headroom of the borrow index above its current value in liquidation
 /// trigger keys, as a fraction of position size (0.2 %). Keys stay
@@ -207,6 +207,10 @@ pub struct JlpVenue {
     custodies: Vec<Custody>,
     /// Custody index of each scenario asset, `usize::MAX` if none.
     custody_of: Vec<usize>,
+    /// Per custody: its position among the markets (non-stables).
+    market_ix: Vec<usize>,
+    /// Per custody: 1 + its position among the stables (0 for non-stables).
+    collateral_ix: Vec<usize>,
     /// Scenario asset indices of the tradable markets and of the stables.
     markets: Vec<usize>,
     stables: Vec<usize>,
@@ -219,7 +223,7 @@ pub struct JlpVenue {
     liq: Vec<[LiqWatch; 2]>,
     exits_below: Vec<TriggerHeap>,
     exits_above: Vec<TriggerHeap>,
-    deadlines: DeadlineHeap,
+    deadlines: DeadlineWheel,
     next_deadline_tag: u32,
     /// Per market custody: no trigger can fire while the price is strictly
     /// between these (the most urgent below- and above-triggers).
@@ -283,8 +287,20 @@ impl JlpVenue {
                 }
             })
             .collect();
-        let markets = p.custodies.iter().filter(|c| !c.stable).map(|c| c.asset).collect();
-        let stables = p.custodies.iter().filter(|c| c.stable).map(|c| c.asset).collect();
+        let markets: Vec<usize> = p.custodies.iter().filter(|c| !c.stable).map(|c| c.asset).collect();
+        let stables: Vec<usize> = p.custodies.iter().filter(|c| c.stable).map(|c| c.asset).collect();
+        let (n_markets, n_stables) = (markets.len(), stables.len());
+        let position_in = |list: &[usize], c: &CustodyParams| list.iter().position(|&a| a == c.asset);
+        let market_ix = p
+            .custodies
+            .iter()
+            .map(|c| position_in(&markets, c).unwrap_or(usize::MAX))
+            .collect();
+        let collateral_ix = p
+            .custodies
+            .iter()
+            .map(|c| position_in(&stables, c).map_or(0, |i| i + 1))
+            .collect();
         let n = custodies.len();
         let watch = || LiqWatch {
             heap: TriggerHeap::new(Dir::Below),
@@ -306,13 +322,15 @@ impl JlpVenue {
             stables,
             positions: Vec::new(),
             free: Vec::new(),
-            index: vec![NO_SLOT; max_accounts as usize * n * n],
+            index: vec![NO_SLOT; max_accounts as usize * n_markets * (1 + n_stables)],
+            market_ix,
+            collateral_ix,
             live: 0,
             max_accounts,
             liq,
             exits_below: (0..n).map(|_| TriggerHeap::new(Dir::Below)).collect(),
             exits_above: (0..n).map(|_| TriggerHeap::new(Dir::Above)).collect(),
-            deadlines: DeadlineHeap::default(),
+            deadlines: DeadlineWheel::default(),
             next_deadline_tag: 0,
             watch_lo: vec![f64::NEG_INFINITY; n],
             watch_hi: vec![f64::INFINITY; n],
@@ -334,9 +352,15 @@ impl JlpVenue {
         self.custodies[k].p.asset
     }
 
+    /// Index slot of (account, market custody, collateral custody): one per
+    /// account, market and collateral choice (the market's own token or a stable).
     fn key_of(&self, account: u32, market: usize, collateral: usize) -> usize {
-        let n = self.custodies.len();
-        (account as usize * n + market) * n + collateral
+        let choice = if collateral == market {
+            0
+        } else {
+            self.collateral_ix[collateral]
+        };
+        (account as usize * self.markets.len() + self.market_ix[market]) * (1 + self.stables.len()) + choice
     }
 
     fn lookup(&self, account: u32, market: usize, collateral: usize) -> Option<u32> {
@@ -515,7 +539,7 @@ impl JlpVenue {
             pos.deadline_tag = tag;
         }
         let entries = self.liq[m][side_ix(side)].heap.len() + self.exits_below[m].len() + self.exits_above[m].len();
-        if entries > 3 * self.live + 1024 || self.deadlines.len() > 3 * self.live + 1024 {
+        if entries > 3 * self.live + 1024 {
             self.compact_triggers();
         }
     }
@@ -564,10 +588,6 @@ impl JlpVenue {
             w.heap.retain(live);
             w.near.retain(|e| live(e.slot, e.generation));
         }
-        self.deadlines.retain(|slot, tag| {
-            let p = &positions[slot as usize];
-            p.live && p.deadline_tag == tag
-        });
         for m in 0..self.custodies.len() {
             self.refresh_watch(m);
         }
@@ -1276,7 +1296,7 @@ impl Venue for JlpVenue {
         "jlp"
     }
 
-    fn reset(&mut self, prices: &[f64]) {
+    fn reset(&mut self, prices: &[f64], clock: Clock) {
         self.ledger.reset();
         self.counters = Counters::default();
         self.positions.clear();
@@ -1291,7 +1311,7 @@ impl Venue for JlpVenue {
         for h in self.exits_below.iter_mut().chain(self.exits_above.iter_mut()) {
             h.clear();
         }
-        self.deadlines.clear();
+        self.deadlines.configure(clock.step_s, clock.steps);
         self.watch_lo.fill(f64::NEG_INFINITY);
         self.watch_hi.fill(f64::INFINITY);
         self.hold.fill(0.0);
@@ -1381,14 +1401,12 @@ impl Venue for JlpVenue {
             }
             self.refresh_watch(m);
         }
-        if !self.deadlines.any_due(t) {
+        if self.deadlines.is_empty() {
             return;
         }
         let mut due = std::mem::take(&mut self.due);
         due.clear();
-        while let Some(d) = self.deadlines.pop_due(t) {
-            due.push(d);
-        }
+        self.deadlines.take_due(t, &mut due);
         for &(slot, tag) in &due {
             if self.deadline_current(slot, tag) && self.close(slot, None, "deadline", cx).is_err() {
                 self.deadlines.push(t + 1, slot, tag);
