@@ -256,17 +256,25 @@ pub fn describe(loaded: &LoadedScenario) -> String {
                 format!("{} {:.0}% ({:.0}% long)", names[m], 100.0 * w, 100.0 * l)
             })
             .collect();
+        let exit = |name: &str, r: Option<crate::trader::ExitRule>| match r {
+            Some(r) => format!(
+                "{name} at {:.0}% of collateral for {:.0}% of arrivals",
+                100.0 * r.roe,
+                100.0 * r.probability
+            ),
+            None => format!("no {name}"),
+        };
         out.push_str(&format!(
-            "traders: {} arrivals/hour over {} accounts, warm start {}\n  markets: {}\n  leverage {:?}\n  notional {:?}\n  holding (s) {:?}\n  stop loss {:?}, take profit {:?}\n",
+            "traders: {} arrivals/hour over {} accounts{}\n  markets: {}\n  leverage: {}\n  size: {}\n  holding: {}\n  {}; {}\n",
             t.arrival_rate_per_hour,
             t.accounts,
-            t.warm_start,
+            if t.warm_start { ", starting from the stationary book" } else { ", starting empty" },
             markets.join(", "),
-            t.leverage,
-            t.notional_usd,
-            t.holding_s,
-            t.stop_loss,
-            t.take_profit
+            t.leverage.describe(|x| format!("{x}x")),
+            t.notional_usd.describe(|x| format!("${x}")),
+            t.holding_s.describe(|x| crate::units::format_duration(x.round() as u64)),
+            exit("stop loss", t.stop_loss),
+            exit("take profit", t.take_profit),
         ));
     }
     if !s.scripted.is_empty() {

@@ -3,7 +3,7 @@
 use crate::venue::{Cx, ExitPlan, Order, OrderKind, Side, Venue};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Poisson, StandardNormal};
 
 /// A one-dimensional distribution, clamped to `[min, max]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,16 +71,78 @@ impl Dist {
         }
     }
 
+    /// Readable form, values shown by `show` (e.g. as USD or a duration).
+    pub fn describe(&self, show: impl Fn(f64) -> String) -> String {
+        let shape = match self.kind {
+            DistKind::Fixed { value } => show(value),
+            DistKind::Uniform { lo, hi } => format!("uniform {} to {}", show(lo), show(hi)),
+            DistKind::LogNormal { median, sigma } => format!("lognormal, median {}, sigma {sigma}", show(median)),
+            DistKind::Pareto { scale, alpha } => format!("pareto from {}, alpha {alpha}", show(scale)),
+            DistKind::Exponential { mean } => format!("exponential, mean {}", show(mean)),
+        };
+        let mut bounds = Vec::new();
+        if self.min > 0.0 {
+            bounds.push(format!("min {}", show(self.min)));
+        }
+        if self.max.is_finite() {
+            bounds.push(format!("max {}", show(self.max)));
+        }
+        if bounds.is_empty() {
+            shape
+        } else {
+            format!("{shape} ({})", bounds.join(", "))
+        }
+    }
+
+    /// The 0.1th and 99.9th percentiles of the unclamped shape.
+    fn tails(&self) -> (f64, f64) {
+        match self.kind {
+            DistKind::Fixed { value } => (value, value),
+            DistKind::Uniform { lo, hi } => (lo + 0.001 * (hi - lo), hi - 0.001 * (hi - lo)),
+            DistKind::LogNormal { median, sigma } => {
+                (median * (-3.090_232 * sigma).exp(), median * (3.090_232 * sigma).exp())
+            }
+            DistKind::Pareto { scale, alpha } => (
+                scale * (1.0 / 0.999f64).powf(1.0 / alpha),
+                scale * 1000f64.powf(1.0 / alpha),
+            ),
+            DistKind::Exponential { mean } => (mean * -(0.999f64.ln()), mean * 1000f64.ln()),
+        }
+    }
+
     /// The 99.9th percentile of the clamped distribution.
     pub fn q999(&self) -> f64 {
-        let q = match self.kind {
+        self.tails().1.clamp(self.min, self.max)
+    }
+
+    /// Whether the clamps touch at most 0.1 % of either tail.
+    fn clamps_immaterial(&self) -> bool {
+        let (lo, hi) = self.tails();
+        self.min <= lo && self.max >= hi
+    }
+
+    /// A draw from the length-biased distribution (density ∝ x·f(x)): the
+    /// total length of a holding that is in progress at a random moment.
+    /// `None` when it has no finite mean (Pareto with alpha ≤ 1).
+    fn sample_length_biased(&self, rng: &mut Xoshiro256PlusPlus) -> Option<f64> {
+        let v = match self.kind {
             DistKind::Fixed { value } => value,
-            DistKind::Uniform { hi, .. } => hi,
-            DistKind::LogNormal { median, sigma } => median * (3.090_232 * sigma).exp(),
-            DistKind::Pareto { scale, alpha } => scale * 1000f64.powf(1.0 / alpha),
-            DistKind::Exponential { mean } => mean * 1000f64.ln(),
+            DistKind::Uniform { lo, hi } => (lo * lo + rng.random::<f64>() * (hi * hi - lo * lo)).sqrt(),
+            DistKind::LogNormal { median, sigma } => {
+                let z: f64 = StandardNormal.sample(rng);
+                median * (sigma * sigma + sigma * z).exp()
+            }
+            DistKind::Pareto { scale, alpha } if alpha > 1.0 => {
+                let u: f64 = 1.0 - rng.random::<f64>();
+                scale * u.powf(-1.0 / (alpha - 1.0))
+            }
+            DistKind::Pareto { .. } => return None,
+            DistKind::Exponential { mean } => {
+                let (u1, u2): (f64, f64) = (1.0 - rng.random::<f64>(), 1.0 - rng.random::<f64>());
+                -mean * (u1.ln() + u2.ln())
+            }
         };
-        q.clamp(self.min, self.max)
+        Some(v.clamp(self.min, self.max))
     }
 }
 
@@ -229,17 +291,38 @@ impl<'a> Population<'a> {
         })
     }
 
-    /// Places the stationary starting book at t = 0: arrivals over a window
-    /// before t = 0 whose holding time reaches past 0 are opened now with
-    /// their remaining time. The window is the 99.9th percentile of holding
-    /// time (capped at one million arrivals), so positions that would have
-    /// been open longer than that are missing (under 0.1 % of arrivals).
+    /// Places the stationary starting book at t = 0: the positions that an
+    /// arrival process running since long before t = 0 would have open now,
+    /// each with its remaining holding time.
+    ///
+    /// When the holding time's clamps are immaterial (they cut at most 0.1 %
+    /// of either tail) the book is sampled exactly: the number open is
+    /// Poisson(rate · mean holding), each open position's total holding is
+    /// length-biased and a uniform fraction of it remains. Otherwise
+    /// arrivals are replayed over a window of the 99.9th percentile of
+    /// holding time (capped at one million arrivals), which misses the
+    /// positions that would have been open longer than that.
     pub fn warm_start(&mut self, venue: &mut dyn Venue, cx: &mut Cx) {
         if !self.p.warm_start || self.rate_per_s <= 0.0 {
             return;
         }
         let p = self.p;
         let rng = &mut self.warm_rng;
+        let mean = p.holding_s.mean();
+        if p.holding_s.clamps_immaterial() && mean.is_finite() {
+            let n = Poisson::new(self.rate_per_s * mean).map_or(0.0, |d| d.sample(rng)) as u64;
+            for _ in 0..n {
+                let Some(total) = p.holding_s.sample_length_biased(rng) else {
+                    break;
+                };
+                let remaining = total * (1.0 - rng.random::<f64>());
+                let d = Self::draw_rest(p, rng, total);
+                if let Some(o) = Self::order(p, &d, (remaining.ceil() as u64).max(1), venue) {
+                    let _ = venue.submit(&o, cx);
+                }
+            }
+            return;
+        }
         let window = p.holding_s.q999().min(1e6 / self.rate_per_s);
         let mut t = -window + exp_gap(rng, self.rate_per_s);
         while t < 0.0 {
@@ -311,6 +394,39 @@ mod tests {
             let mean: f64 = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
             assert!((mean / d.mean() - 1.0).abs() < 0.02, "{d:?}: {mean} vs {}", d.mean());
         }
+    }
+
+    /// The length-biased mean is E[X²] / E[X]: lognormal m·e^(3σ²/2),
+    /// exponential 2μ, uniform 2(hi³ − lo³) / (3(hi² − lo²)), Pareto
+    /// scale·(α − 1)/(α − 2).
+    #[test]
+    fn length_biased_draws_have_the_length_biased_mean() {
+        let cases = [
+            (
+                dist(DistKind::LogNormal {
+                    median: 10.0,
+                    sigma: 0.5,
+                }),
+                10.0 * (1.5f64 * 0.25).exp(),
+            ),
+            (dist(DistKind::Exponential { mean: 4.0 }), 8.0),
+            (
+                dist(DistKind::Uniform { lo: 2.0, hi: 6.0 }),
+                2.0 * (216.0 - 8.0) / (3.0 * (36.0 - 4.0)),
+            ),
+            (dist(DistKind::Pareto { scale: 1.0, alpha: 4.0 }), 3.0 / 2.0),
+            (dist(DistKind::Fixed { value: 3.0 }), 3.0),
+        ];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        for (d, want) in cases {
+            let n = 400_000;
+            let mean: f64 = (0..n).map(|_| d.sample_length_biased(&mut rng).unwrap()).sum::<f64>() / n as f64;
+            assert!((mean / want - 1.0).abs() < 0.01, "{d:?}: {mean} vs {want}");
+        }
+        assert_eq!(
+            dist(DistKind::Pareto { scale: 1.0, alpha: 0.9 }).sample_length_biased(&mut rng),
+            None
+        );
     }
 
     #[test]

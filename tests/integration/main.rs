@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod determinism;
+mod population;
 mod properties;
 mod reference;
 mod scripted_jlp;
