@@ -25,6 +25,10 @@ pub enum EventKind {
     WithdrawCollateral,
     /// An order refused by a cap or check; `note` says which.
     Reject,
+    /// Borrow fees accrued since the last accrual on every open position
+    /// using a custody (`market` is the custody's token, `size_usd` the
+    /// size borrowing from it, `borrow_fee_usd` the fees accrued).
+    Accrual,
 }
 
 impl EventKind {
@@ -39,6 +43,7 @@ impl EventKind {
             EventKind::AddCollateral => "add_collateral",
             EventKind::WithdrawCollateral => "withdraw_collateral",
             EventKind::Reject => "reject",
+            EventKind::Accrual => "accrual",
         }
     }
 }
@@ -50,7 +55,7 @@ pub struct Event {
     pub t_s: u64,
     /// Event type.
     pub kind: EventKind,
-    /// Trader account id.
+    /// Trader account id (`u32::MAX` for events of no account, such as accruals).
     pub account: u32,
     /// Market (scenario asset index).
     pub market: usize,

@@ -12,10 +12,19 @@ use std::path::{Path, PathBuf};
 /// Columns above this total size spill to disk.
 pub const MEMORY_BUDGET_BYTES: u64 = 64 << 20;
 
+/// A temporary folder removed when dropped, whether the run finished or not.
+pub(crate) struct SpillDir(PathBuf);
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 pub(crate) enum ColumnStore {
     Memory(Vec<Vec<f64>>),
     Spill {
-        dir: PathBuf,
+        dir: SpillDir,
         writers: Vec<BufWriter<File>>,
     },
 }
@@ -26,10 +35,10 @@ impl ColumnStore {
         if (n_cols as u64).saturating_mul(rows).saturating_mul(8) <= MEMORY_BUDGET_BYTES {
             return Ok(ColumnStore::Memory(vec![Vec::new(); n_cols]));
         }
-        let dir = out_dir.join(format!(".columns-{}", std::process::id()));
-        fs::create_dir_all(&dir)?;
+        let dir = SpillDir(out_dir.join(format!(".columns-{}", std::process::id())));
+        fs::create_dir_all(&dir.0)?;
         let writers = (0..n_cols)
-            .map(|k| File::create(dir.join(format!("{k}.bin"))).map(|f| BufWriter::with_capacity(1 << 15, f)))
+            .map(|k| File::create(dir.0.join(format!("{k}.bin"))).map(|f| BufWriter::with_capacity(1 << 15, f)))
             .collect::<io::Result<_>>()?;
         Ok(ColumnStore::Spill { dir, writers })
     }
@@ -64,7 +73,7 @@ impl ColumnStore {
 
 pub(crate) enum SortedColumns {
     Memory(Vec<Vec<f64>>),
-    Spill(PathBuf),
+    Spill(SpillDir),
 }
 
 impl SortedColumns {
@@ -74,7 +83,7 @@ impl SortedColumns {
             SortedColumns::Memory(cols) => Ok(cols[k].clone()),
             SortedColumns::Spill(dir) => {
                 let mut bytes = Vec::new();
-                BufReader::new(File::open(dir.join(format!("{k}.bin")))?).read_to_end(&mut bytes)?;
+                BufReader::new(File::open(dir.0.join(format!("{k}.bin")))?).read_to_end(&mut bytes)?;
                 let mut v: Vec<f64> = bytes
                     .chunks_exact(8)
                     .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk")))
@@ -85,12 +94,8 @@ impl SortedColumns {
         }
     }
 
-    /// Removes temporary files.
-    pub(crate) fn cleanup(self) {
-        if let SortedColumns::Spill(dir) = self {
-            let _ = fs::remove_dir_all(dir);
-        }
-    }
+    /// Removes temporary files (dropping does the same).
+    pub(crate) fn cleanup(self) {}
 }
 
 #[cfg(test)]

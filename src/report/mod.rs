@@ -15,7 +15,7 @@ use self::stats::{Distribution, Moments, Risk};
 use crate::engine::PathOutput;
 use crate::engine::conservation_tolerance_usd;
 use crate::engine::metrics::{METRICS, Metric, N_METRICS, PathMetrics};
-use crate::engine::trace::Trace;
+use crate::engine::trace::{EventKind, Trace};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -342,7 +342,11 @@ impl<'a> RunWriter<'a> {
                 e.kind.as_str(),
                 self.scn.account_name(e.account),
                 names.get(e.market).map_or("?", String::as_str),
-                e.side.as_str()
+                if e.kind == EventKind::Accrual {
+                    ""
+                } else {
+                    e.side.as_str()
+                }
             );
             for x in nums {
                 line.push(',');

@@ -79,6 +79,9 @@ impl Scenario {
 
     /// Display name of an account id.
     pub fn account_name(&self, id: u32) -> String {
+        if id == u32::MAX {
+            return String::new();
+        }
         let pop = self.traders.as_ref().map_or(0, |t| t.accounts);
         match id.checked_sub(pop) {
             Some(i) if (i as usize) < self.scripted_accounts.len() => self.scripted_accounts[i as usize].clone(),

@@ -77,9 +77,18 @@ actions = [
     assert_close(column(trace, "utilization_SOL")[1], 0.019960140597234353, 1e-12);
     assert_close(column(trace, "borrow_apr_SOL")[1], 0.11247508787327148, 1e-12);
 
-    // Every fee component of both trades.
+    // Every fee component of both trades; the accrual logged when the close
+    // touches the SOL custody is exactly the borrow fee the close settles.
     let ev = &trace.events;
-    assert_eq!(ev.len(), 2, "{ev:#?}");
+    let kinds: Vec<_> = ev.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Open, EventKind::Accrual, EventKind::Close],
+        "{ev:#?}"
+    );
+    assert_close(ev[1].borrow_fee_usd, 0.2567924380668299, 1e-9);
+    assert_close(ev[1].size_usd, 10_000.0, 1e-12);
+    let ev = [ev[0].clone(), ev[2].clone()];
     assert_eq!(ev[0].kind, EventKind::Open);
     assert_close(ev[0].base_fee_usd, 6.0, 1e-12);
     assert_close(ev[0].linear_impact_usd, 0.1, 1e-12);
@@ -159,15 +168,25 @@ actions = [
         [
             EventKind::Open,
             EventKind::Open,
+            EventKind::Accrual,
             EventKind::Liquidation,
+            EventKind::Accrual,
             EventKind::Close
         ]
     );
-    let liq = &trace.events[2];
+    // Bob's two hours of borrow on the USDC custody, logged before his close.
+    assert_close(trace.events[4].borrow_fee_usd, 0.2568490539407455, 1e-9);
+    let events: Vec<_> = trace
+        .events
+        .iter()
+        .filter(|e| e.kind != EventKind::Accrual)
+        .cloned()
+        .collect();
+    let liq = &events[2];
     assert_close(liq.bad_debt_usd, 806.1, 1e-12);
     assert_eq!(liq.liquidation_fee_usd, 0.0);
     assert_eq!(liq.base_fee_usd + liq.linear_impact_usd + liq.borrow_fee_usd, 0.0);
-    let close = &trace.events[3];
+    let close = &events[3];
     assert_close(close.borrow_fee_usd, 0.2568490539407455, 1e-9);
     assert_close(close.payout_usd, 1987.5431509460595, 1e-12);
     assert_close(column(trace, "short_avg_price_SOL")[1], 100.0, 1e-15);
@@ -208,7 +227,13 @@ actions = [
     let out = run_traced(&loaded, 1);
     let trace = &out.traces[0];
     let m = &out.metrics[0];
-    let kinds: Vec<_> = trace.events.iter().map(|e| (e.kind, e.note)).collect();
+    let events: Vec<_> = trace
+        .events
+        .iter()
+        .filter(|e| e.kind != EventKind::Accrual)
+        .cloned()
+        .collect();
+    let kinds: Vec<_> = events.iter().map(|e| (e.kind, e.note)).collect();
     assert_eq!(
         kinds,
         [
@@ -225,10 +250,10 @@ actions = [
     // 1 h of borrow at u = 197.577 / 5,019.727 = 0.039360, APR 0.124600: 0.2844745613,
     // settled when 500 is added → 2,487.3155254387; the 2,400 withdrawal would leave
     // 87.32 (229x) and is refused; 300 is withdrawn → 2,187.3155254387.
-    let after = trace.events[4].collateral_usd;
+    let after = events[4].collateral_usd;
     assert_close(after, 2187.3155254386643, 1e-10);
     // A quarter closed: size 15,000 remains with three quarters of the collateral.
-    let partial = &trace.events[5];
+    let partial = &events[5];
     assert_close(partial.size_usd, 5000.0, 1e-12);
     assert_close(partial.collateral_usd, 1640.4866440789983, 1e-10);
     assert_eq!(m.get(Metric::RejectedOrders), 3.0);

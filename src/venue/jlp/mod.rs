@@ -385,10 +385,21 @@ impl JlpVenue {
         if ok { Ok((m, c)) } else { Err(Reject::Invalid) }
     }
 
-    fn accrue(&mut self, k: usize, t_s: u64) {
+    /// Brings custody `k`'s borrow index to `cx.t_s` at its current rate.
+    fn accrue(&mut self, k: usize, cx: &mut Cx) {
+        let t_s = cx.t_s;
         let c = &mut self.custodies[k];
+        let before = c.index;
         c.index = c.index_at(t_s);
         c.accrued_to_s = c.accrued_to_s.max(t_s);
+        let (size, asset, accrued) = (c.borrow_size_usd, c.p.asset, (c.index - before) * c.borrow_size_usd);
+        if accrued > 0.0 {
+            cx.trace.event(|| Event {
+                size_usd: size,
+                borrow_fee_usd: accrued,
+                ..Event::new(t_s, EventKind::Accrual, u32::MAX, asset, Side::Long)
+            });
+        }
     }
 
     /// Recomputes a custody's borrow rate from its utilization (after a change
@@ -789,7 +800,7 @@ impl JlpVenue {
         }
 
         // Execute. Accrue first so the elapsed interval uses the old rate.
-        self.accrue(k, t);
+        self.accrue(k, cx);
         let tok = self.token(k);
         let dep_tokens = deposit_usd / cprice;
         self.counters.trader_deposits_usd += deposit_usd;
@@ -918,7 +929,7 @@ impl JlpVenue {
         }
         let fees_usd = borrow + fee.total();
         let pnl_part = f * pnl_full;
-        self.accrue(k, t);
+        self.accrue(k, cx);
         let index = self.custodies[k].index;
         let tok = self.token(k);
         let pos = &self.positions[slot as usize];
@@ -1037,7 +1048,7 @@ impl JlpVenue {
         let fee_paid = fee.first(paid - borrow_paid);
         let seized = (equity - borrow - fee.total()).max(0.0);
         let bad_debt = (-equity).max(0.0);
-        self.accrue(k, t);
+        self.accrue(k, cx);
         match pos.side {
             Side::Long => {
                 self.book_fees(k, paid, price);
@@ -1109,7 +1120,7 @@ impl JlpVenue {
                 return Err(Reject::Collateral);
             }
         }
-        self.accrue(k, t);
+        self.accrue(k, cx);
         let index = self.custodies[k].index;
         let tok = self.token(k);
         let (from, to) = match side {
@@ -1428,7 +1439,7 @@ impl Venue for JlpVenue {
         if t as f64 >= self.next_key_expiry_s {
             for k in 0..self.custodies.len() {
                 if t as f64 >= self.custodies[k].key_expiry_s {
-                    self.accrue(k, t);
+                    self.accrue(k, cx);
                     let c = &mut self.custodies[k];
                     c.key_index = c.index + KEY_INDEX_WINDOW;
                     self.refresh_rate(k);
