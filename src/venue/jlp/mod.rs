@@ -51,6 +51,9 @@ const KEY_INDEX_WINDOW: f64 = 2e-3;
 
 const NO_SLOT: u32 = u32::MAX;
 
+/// Deadline tag of a position with no deadline entry; never issued.
+const NO_TAG: u32 = u32::MAX;
+
 /// Signed open-interest changes over the last `len` seconds, one slot per
 /// second (Jupiter's `priceImpactBuffer`). Longs opening and shorts closing
 /// add, longs closing and shorts opening subtract: the sum is the window's
@@ -187,7 +190,7 @@ struct Position {
     exit: ExitPlan,
     /// Deadline of the position's current deadline-heap entry (`u64::MAX`: none).
     deadline_armed_s: u64,
-    /// Tag of that entry; entries with another tag are stale.
+    /// Tag of that entry (`NO_TAG`: none); entries with another tag are stale.
     deadline_tag: u32,
 }
 
@@ -517,7 +520,7 @@ impl JlpVenue {
         pos.generation = pos.generation.wrapping_add(1);
         let pos = &self.positions[slot as usize];
         let (generation, m, side, deadline) = (pos.generation, pos.market as usize, pos.side, pos.exit.deadline_s);
-        let new_deadline = deadline != u64::MAX && deadline != pos.deadline_armed_s;
+        let deadline_changed = deadline != pos.deadline_armed_s;
         let key = self.liq_key(pos);
         let (below, above) = Self::exit_prices(pos);
         self.liq[m][side_ix(side)].heap.push(Entry { key, slot, generation });
@@ -541,10 +544,17 @@ impl JlpVenue {
             });
             self.watch_hi[m] = self.watch_hi[m].min(above);
         }
-        if new_deadline {
-            let tag = self.next_deadline_tag;
-            self.next_deadline_tag = tag.wrapping_add(1);
-            self.deadlines.push(deadline, slot, tag);
+        if deadline_changed {
+            // A new deadline gets a fresh tag; none (after a merge that
+            // dropped it) leaves the old entry stale.
+            let tag = if deadline == u64::MAX {
+                NO_TAG
+            } else {
+                let tag = self.next_deadline_tag;
+                self.next_deadline_tag = tag.wrapping_add(1) % NO_TAG;
+                self.deadlines.push(deadline, slot, tag);
+                tag
+            };
             let pos = &mut self.positions[slot as usize];
             pos.deadline_armed_s = deadline;
             pos.deadline_tag = tag;
@@ -821,7 +831,7 @@ impl JlpVenue {
                 borrow_snapshot: index,
                 exit: o.exit,
                 deadline_armed_s: u64::MAX,
-                deadline_tag: 0,
+                deadline_tag: NO_TAG,
             }),
         };
         match o.side {
@@ -942,10 +952,7 @@ impl JlpVenue {
                 self.book_fees(k, fees_usd, price);
                 let c = &mut self.custodies[k];
                 c.guaranteed_usd += (size - sz - rem_col) - (size - col);
-                c.long_size_usd -= sz;
-                if c.long_size_usd < 1e-9 * size {
-                    c.long_size_usd = c.long_size_usd.max(0.0);
-                }
+                c.long_size_usd = (c.long_size_usd - sz).max(0.0);
             }
             Side::Short => {
                 // Release the closed part of the escrow (all of it on a full
@@ -1054,7 +1061,7 @@ impl JlpVenue {
                 self.book_fees(k, paid, price);
                 let c = &mut self.custodies[k];
                 c.guaranteed_usd -= pos.size_usd - pos.collateral_usd;
-                c.long_size_usd -= pos.size_usd;
+                c.long_size_usd = (c.long_size_usd - pos.size_usd).max(0.0);
             }
             Side::Short => {
                 self.escrow_to_pool(slot, f64::INFINITY, cprice);
@@ -1600,5 +1607,124 @@ impl Venue for JlpVenue {
 
     fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::trace::Trace;
+    use crate::venue::jlp::formulas::{BorrowCurve, ImpactParams};
+
+    fn venue() -> JlpVenue {
+        let custody = |asset, stable, weight| CustodyParams {
+            asset,
+            stable,
+            weight,
+            target_weight: weight,
+            borrow: BorrowCurve {
+                min_rate: 0.1,
+                max_rate: 2.3,
+                target_rate: 0.6,
+                target_utilization: 0.8,
+            },
+            impact: ImpactParams {
+                scalar_usd: 1e9,
+                additive_threshold_usd: 750_000.0,
+                additive_factor: 1e-4,
+                additive_exponent: 1.0,
+                max_fee_bps: 50.0,
+                window_s: 60,
+            },
+            max_position_usd: 2.5e6,
+            max_global_long_usd: f64::INFINITY,
+            max_global_short_usd: f64::INFINITY,
+        };
+        let p = JlpParams {
+            name: "jlp".into(),
+            aum_usd: 1e6,
+            lp_price_usd: 1.0,
+            max_leverage: 100.0,
+            min_leverage: 1.1,
+            maintenance_margin: 0.002,
+            base_fee_bps: 6.0,
+            protocol_share: 0.25,
+            max_utilization: 1.0,
+            custodies: vec![custody(0, false, 0.5), custody(1, true, 0.5)],
+        };
+        JlpVenue::new(p, 2, 1)
+    }
+
+    /// Submits `o` at `t_s`, or runs the exit triggers if there is no order.
+    fn at(v: &mut JlpVenue, prices: &[f64], t_s: u64, o: Option<Order>) {
+        let mut trace = Trace::off();
+        let mut cx = Cx {
+            t_s,
+            prices,
+            trace: &mut trace,
+            warm_start: false,
+        };
+        match o {
+            Some(o) => v.submit(&o, &mut cx).unwrap(),
+            None => v.run_exits(&mut cx),
+        }
+    }
+
+    fn open(deadline_s: u64) -> Order {
+        Order {
+            account: 0,
+            market: 0,
+            side: Side::Long,
+            collateral: 0,
+            kind: OrderKind::Increase {
+                size_usd: 10_000.0,
+                collateral_usd: 1_000.0,
+            },
+            exit: ExitPlan {
+                deadline_s,
+                ..ExitPlan::NONE
+            },
+        }
+    }
+
+    /// A position that left a deadline entry behind must not close the
+    /// position that reuses its slot (regression: new positions started with
+    /// the tag of the first deadline ever issued).
+    #[test]
+    fn a_stale_deadline_does_not_close_the_next_occupant_of_its_slot() {
+        let mut v = venue();
+        let prices = [100.0, 1.0];
+        v.reset(&prices, Clock { step_s: 60, steps: 100 });
+        at(&mut v, &prices, 60, Some(open(600)));
+        let close = Order {
+            kind: OrderKind::Decrease { size_usd: None },
+            ..open(u64::MAX)
+        };
+        at(&mut v, &prices, 120, Some(close));
+        at(&mut v, &prices, 180, Some(open(u64::MAX)));
+        assert_eq!(v.open_positions(), 1);
+        for t in (240..=1200).step_by(60) {
+            at(&mut v, &prices, t, None);
+        }
+        assert_eq!(v.open_positions(), 1, "the stale deadline closed the new position");
+        assert_eq!(v.counters().trades, 3);
+    }
+
+    /// An increase without a deadline (a scripted order merging into a
+    /// population position) drops the deadline; one with a later deadline
+    /// moves it.
+    #[test]
+    fn a_merge_replaces_the_deadline() {
+        let prices = [100.0, 1.0];
+        for (second, want_open_after_600) in [(u64::MAX, 1), (900, 1), (300, 0)] {
+            let mut v = venue();
+            v.reset(&prices, Clock { step_s: 60, steps: 100 });
+            at(&mut v, &prices, 60, Some(open(600)));
+            at(&mut v, &prices, 120, Some(open(second)));
+            for t in (180..=600).step_by(60) {
+                at(&mut v, &prices, t, None);
+            }
+            assert_eq!(v.open_positions(), want_open_after_600, "second deadline {second}");
+        }
     }
 }
