@@ -29,20 +29,8 @@ fn scenario(file: &str, overrides: &[(&str, toml::Value)]) -> Scenario {
 }
 
 fn formulas(c: &mut Criterion) {
-    let curve = BorrowCurve {
-        min_rate: 0.1,
-        max_rate: 2.3,
-        target_rate: 0.6,
-        target_utilization: 0.8,
-    };
-    let impact = ImpactParams {
-        scalar_usd: 1.25e9,
-        additive_threshold_usd: 750_000.0,
-        additive_factor: 1e-4,
-        additive_exponent: 1.0,
-        max_fee_bps: 50.0,
-        window_s: 60,
-    };
+    let curve = BorrowCurve::JUPITER_J1;
+    let impact = ImpactParams::JUPITER_SOL_2025;
     c.bench_function("formulas/borrow_rate_apr", |b| {
         b.iter(|| borrow_rate_apr(black_box(0.63), &curve))
     });

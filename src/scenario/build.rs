@@ -1081,23 +1081,6 @@ fn read_venues(r: &mut Reader, root: &Node, assets: &[AssetSpec]) -> Vec<VenueSp
     out
 }
 
-/// Jupiter's published parameters (MECHANISMS.md 2.3-2.5, section 5 J1;
-/// Chaos Labs June 2025 recommendation for the impact).
-const JLP_BORROW: BorrowCurve = BorrowCurve {
-    min_rate: 0.10,
-    max_rate: 2.30,
-    target_rate: 0.60,
-    target_utilization: 0.80,
-};
-const JLP_IMPACT: ImpactParams = ImpactParams {
-    scalar_usd: 1.25e9,
-    additive_threshold_usd: 750_000.0,
-    additive_factor: 1e-4,
-    additive_exponent: 1.0,
-    max_fee_bps: 50.0,
-    window_s: 60,
-};
-
 fn inherit<T: Copy>(base: T, is_override: bool) -> Default<T> {
     if is_override {
         Default::Inherited(base)
@@ -1314,9 +1297,9 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
         Range::UNIT_POS,
     );
     let borrow_node = r.table(v, "borrow", false);
-    let borrow = read_borrow(r, borrow_node.as_ref(), JLP_BORROW, false);
+    let borrow = read_borrow(r, borrow_node.as_ref(), BorrowCurve::JUPITER_J1, false);
     let impact_node = r.table(v, "impact", false);
-    let impact = read_impact(r, impact_node.as_ref(), JLP_IMPACT, false);
+    let impact = read_impact(r, impact_node.as_ref(), ImpactParams::JUPITER_SOL_2025, false);
     let ct = r.table(v, "custodies", true)?;
     let mut custodies = Vec::new();
     let mut weight_sum = 0.0;

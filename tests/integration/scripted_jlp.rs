@@ -4,7 +4,17 @@
 
 use crate::common::{assert_close, column, run_traced, scenario};
 use perpsim::engine::metrics::Metric;
-use perpsim::engine::trace::EventKind;
+use perpsim::engine::trace::{Event, EventKind, Trace};
+
+/// The trace's trades, liquidations and refusals, without accruals.
+fn trades(trace: &Trace) -> Vec<Event> {
+    trace
+        .events
+        .iter()
+        .filter(|e| e.kind != EventKind::Accrual)
+        .cloned()
+        .collect()
+}
 
 /// Pool: $1,000,000, half SOL at $100 (5,000 SOL), half USDC (500,000).
 /// Fees: base 6 bps, linear impact S = $1e9, additive threshold $750k
@@ -176,12 +186,7 @@ actions = [
     );
     // Bob's two hours of borrow on the USDC custody, logged before his close.
     assert_close(trace.events[4].borrow_fee_usd, 0.2568490539407455, 1e-9);
-    let events: Vec<_> = trace
-        .events
-        .iter()
-        .filter(|e| e.kind != EventKind::Accrual)
-        .cloned()
-        .collect();
+    let events = trades(trace);
     let liq = &events[2];
     assert_close(liq.bad_debt_usd, 806.1, 1e-12);
     assert_eq!(liq.liquidation_fee_usd, 0.0);
@@ -227,12 +232,7 @@ actions = [
     let out = run_traced(&loaded, 1);
     let trace = &out.traces[0];
     let m = &out.metrics[0];
-    let events: Vec<_> = trace
-        .events
-        .iter()
-        .filter(|e| e.kind != EventKind::Accrual)
-        .cloned()
-        .collect();
+    let events = trades(trace);
     let kinds: Vec<_> = events.iter().map(|e| (e.kind, e.note)).collect();
     assert_eq!(
         kinds,

@@ -20,6 +20,17 @@ pub struct BorrowCurve {
     pub target_utilization: f64,
 }
 
+impl BorrowCurve {
+    /// Jupiter's published example (MECHANISMS.md 2.3 and J1): 10 % APR at
+    /// zero utilization, 60 % at the 80 % kink, 230 % at full utilization.
+    pub const JUPITER_J1: BorrowCurve = BorrowCurve {
+        min_rate: 0.10,
+        max_rate: 2.30,
+        target_rate: 0.60,
+        target_utilization: 0.80,
+    };
+}
+
 /// Borrow APR at utilization `u` (Jupiter dual slope, MECHANISMS.md 2.3):
 /// `u < tU ? min + (target − min)/tU · u : target + (max − target)/(1 − tU) · (u − tU)`.
 /// `u` is clamped to [0, 1].
@@ -60,6 +71,20 @@ pub struct ImpactParams {
     pub max_fee_bps: f64,
     /// Length of the signed open-interest window, seconds (60 on Jupiter).
     pub window_s: u64,
+}
+
+impl ImpactParams {
+    /// Jupiter's SOL market (docs.jup.ag "Fees" and Chaos Labs' June 2025
+    /// recommendation): S = $1.25e9, additive 1e-4 per multiple of a $750k
+    /// imbalance over 60 s, exponent 1, total fee capped at 50 bps.
+    pub const JUPITER_SOL_2025: ImpactParams = ImpactParams {
+        scalar_usd: 1.25e9,
+        additive_threshold_usd: 750_000.0,
+        additive_factor: 1e-4,
+        additive_exponent: 1.0,
+        max_fee_bps: 50.0,
+        window_s: 60,
+    };
 }
 
 /// Linear price-impact fee as a fraction of size: `size / S` (Jupiter,
@@ -210,12 +235,11 @@ mod tests {
     /// target utilization 80 % ⇒ 35 % APR at u = 40 % and 145 % at u = 90 %.
     #[test]
     fn j1_dual_slope_borrow_rates() {
-        let c = BorrowCurve {
-            min_rate: 0.10,
-            max_rate: 2.30,
-            target_rate: 0.60,
-            target_utilization: 0.80,
-        };
+        let c = BorrowCurve::JUPITER_J1;
+        assert_eq!(
+            (c.min_rate, c.target_rate, c.max_rate, c.target_utilization),
+            (0.10, 0.60, 2.30, 0.80)
+        );
         let cases = [(0.40, 0.35), (0.90, 1.45), (0.0, 0.10), (0.80, 0.60), (1.0, 2.30)];
         for (u, want) in cases {
             assert!(close(borrow_rate_apr(u, &c), want, 1e-12), "u={u}");
@@ -259,14 +283,7 @@ mod tests {
     /// S = 1.25e9, base 6 bps ⇒ 13.6 bps in total.
     #[test]
     fn additive_impact_matches_the_published_sol_example() {
-        let p = ImpactParams {
-            scalar_usd: 1.25e9,
-            additive_threshold_usd: 750_000.0,
-            additive_factor: 1e-4,
-            additive_exponent: 1.0,
-            max_fee_bps: 50.0,
-            window_s: 60,
-        };
+        let p = ImpactParams::JUPITER_SOL_2025;
         let size = 100_000.0;
         let fee = position_fee(
             size,
