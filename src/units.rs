@@ -11,6 +11,18 @@ pub const SECONDS_PER_YEAR: f64 = 365.0 * 24.0 * 3600.0;
 /// One basis point as a fraction.
 pub const BPS: f64 = 1e-4;
 
+/// `x > 0`; false for NaN. Guards read `!gt0(x)` for "not a positive number".
+#[inline]
+pub fn gt0(x: f64) -> bool {
+    x > 0.0
+}
+
+/// `x ≥ 0`; false for NaN.
+#[inline]
+pub fn ge0(x: f64) -> bool {
+    x >= 0.0
+}
+
 /// Parses a duration such as `"90s"`, `"15m"`, `"4h"`, `"30d"`, `"2w"` or
 /// `"1.5h"` into whole seconds. `m` means minutes.
 ///

@@ -9,9 +9,11 @@
 //! 2. accruals: borrow and funding ([`Venue::accrue`]);
 //! 3. trader actions: scripted orders due, then exit triggers (stop loss,
 //!    take profit, holding deadline), then new arrivals of the population;
-//! 4. liquidations;
-//! 5. auto-deleveraging;
-//! 6. recording: LP token price, drawdown, optional trace row.
+//! 4. LP flows: deposits, withdrawals and the run rule;
+//! 5. liquidations;
+//! 6. auto-deleveraging;
+//! 7. venue keepers (GLV shifts);
+//! 8. recording: LP token price, drawdown, optional trace row.
 //!
 //! Before step 1 every venue is reset to its t = 0 state and, if the
 //! population asks for it, the stationary starting book is placed at t = 0
@@ -26,7 +28,7 @@ use self::trace::Trace;
 use crate::market::Market;
 use crate::montecarlo::seed::{Stream, path_seed, stream_seed};
 use crate::scenario::Scenario;
-use crate::trader::{Population, Script};
+use crate::trader::{LpFlows, Population, Script};
 use crate::venue::{Clock, Cx, Reject, Venue};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -114,6 +116,10 @@ impl<'s> Workspace<'s> {
             .map(|_| scn.traders.as_ref().map(|p| Population::new(p, trader_seed)))
             .collect();
         let mut scripts: Vec<Script> = (0..nv).map(|_| Script::new(&scn.scripted)).collect();
+        let lp_seed = stream_seed(seed, Stream::Lps);
+        let mut lps: Vec<Option<LpFlows>> = (0..nv)
+            .map(|_| scn.lps.as_ref().map(|p| LpFlows::new(p, lp_seed)))
+            .collect();
         let mut track = vec![Track::default(); nv];
         let mut row = Vec::new();
 
@@ -171,8 +177,12 @@ impl<'s> Workspace<'s> {
                 if let Some(pop) = pops[v].as_mut() {
                     pop.arrivals(venue, &mut cx);
                 }
+                if let Some(flows) = lps[v].as_mut() {
+                    flows.step(venue, scn.step_s, &mut cx);
+                }
                 venue.liquidate(&mut cx);
                 venue.deleverage(&mut cx);
+                venue.maintain(&mut cx);
 
                 let tr = &mut track[v];
                 let lp = venue.lp_value_usd(prices) / venue.lp_supply();

@@ -27,8 +27,17 @@ pub enum EventKind {
     Reject,
     /// Borrow fees accrued since the last accrual on every open position
     /// using a custody (`market` is the custody's token, `size_usd` the
-    /// size borrowing from it, `borrow_fee_usd` the fees accrued).
+    /// size borrowing from it, `borrow_fee_usd` the fees accrued) or of a
+    /// GM market (`funding_fee_usd`: funding paid between the sides).
     Accrual,
+    /// Auto-deleveraging of a profitable position.
+    Adl,
+    /// An LP deposit (`size_usd`).
+    LpDeposit,
+    /// An LP withdrawal (`size_usd` paid out).
+    LpWithdraw,
+    /// A vault keeper moved `size_usd` between markets (GLV shift; `market` is the destination).
+    Shift,
 }
 
 impl EventKind {
@@ -44,6 +53,10 @@ impl EventKind {
             EventKind::WithdrawCollateral => "withdraw_collateral",
             EventKind::Reject => "reject",
             EventKind::Accrual => "accrual",
+            EventKind::Adl => "adl",
+            EventKind::LpDeposit => "lp_deposit",
+            EventKind::LpWithdraw => "lp_withdraw",
+            EventKind::Shift => "shift",
         }
     }
 }
@@ -73,6 +86,13 @@ pub struct Event {
     pub linear_impact_usd: f64,
     /// Additive (imbalance-window) price-impact fee, USD.
     pub additive_impact_usd: f64,
+    /// GM price impact applied (positive: paid to the trader), USD; on a
+    /// v2.2 open it is the pending impact stored on the position.
+    pub impact_usd: f64,
+    /// Funding settled by the event (paid by the trader), USD.
+    pub funding_fee_usd: f64,
+    /// Impact beyond the cap moved to claimable collateral, USD.
+    pub claimable_usd: f64,
     /// Borrow fee settled by the event, USD.
     pub borrow_fee_usd: f64,
     /// Collateral seized by the pool on liquidation, USD.
@@ -102,6 +122,9 @@ impl Event {
             base_fee_usd: 0.0,
             linear_impact_usd: 0.0,
             additive_impact_usd: 0.0,
+            impact_usd: 0.0,
+            funding_fee_usd: 0.0,
+            claimable_usd: 0.0,
             borrow_fee_usd: 0.0,
             liquidation_fee_usd: 0.0,
             pnl_usd: 0.0,

@@ -26,6 +26,8 @@ pub enum Stream {
     Prices = 1,
     /// Trader population (the same draws for every venue: common random numbers).
     Traders = 2,
+    /// LP deposits and withdrawals (the same draws for every venue).
+    Lps = 3,
 }
 
 /// Seed of one stream of a path.
@@ -45,6 +47,7 @@ mod tests {
             assert!(seen.insert(p));
             assert!(seen.insert(stream_seed(p, Stream::Prices)));
             assert!(seen.insert(stream_seed(p, Stream::Traders)));
+            assert!(seen.insert(stream_seed(p, Stream::Lps)));
         }
     }
 

@@ -307,7 +307,7 @@ impl<'a> RunWriter<'a> {
             writeln!(steps.writer(), "{h}")?;
             writeln!(
                 events.writer(),
-                "path,t_s,event,account,market,side,size_usd,price,collateral_usd,base_fee_usd,linear_impact_usd,additive_impact_usd,borrow_fee_usd,liquidation_fee_usd,pnl_usd,payout_usd,bad_debt_usd,note"
+                "path,t_s,event,account,market,side,size_usd,price,collateral_usd,base_fee_usd,linear_impact_usd,additive_impact_usd,impact_usd,funding_fee_usd,claimable_usd,borrow_fee_usd,liquidation_fee_usd,pnl_usd,payout_usd,bad_debt_usd,note"
             )?;
             self.traces[v] = Some(TraceFiles { steps, events });
         }
@@ -330,6 +330,9 @@ impl<'a> RunWriter<'a> {
                 e.base_fee_usd,
                 e.linear_impact_usd,
                 e.additive_impact_usd,
+                e.impact_usd,
+                e.funding_fee_usd,
+                e.claimable_usd,
                 e.borrow_fee_usd,
                 e.liquidation_fee_usd,
                 e.pnl_usd,
@@ -341,8 +344,11 @@ impl<'a> RunWriter<'a> {
                 e.t_s,
                 e.kind.as_str(),
                 self.scn.account_name(e.account),
-                names.get(e.market).map_or("?", String::as_str),
-                if e.kind == EventKind::Accrual {
+                names.get(e.market).map_or("", String::as_str),
+                if matches!(
+                    e.kind,
+                    EventKind::Accrual | EventKind::LpDeposit | EventKind::LpWithdraw | EventKind::Shift
+                ) {
                     ""
                 } else {
                     e.side.as_str()

@@ -8,7 +8,7 @@ use crate::market::{AssetSpec, Correlation, KnotPath, Process};
 use crate::trader::{Dist, DistKind, ExitRule, PopulationParams, ScriptedAction};
 use crate::venue::jlp::formulas::{BorrowCurve, ImpactParams};
 use crate::venue::jlp::{CustodyParams, JlpParams};
-use crate::venue::{ExitPlan, Order, OrderKind, Side, VenueSpec};
+use crate::venue::{AUTO_COLLATERAL, ExitPlan, Order, OrderKind, Side, VenueSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
@@ -125,6 +125,11 @@ pub(crate) fn build(root: &Table, r: &mut Reader, inputs: &mut Inputs, root_labe
     });
     let pop_accounts = traders.as_ref().map_or(0, |t| t.accounts);
     let (scripted, scripted_accounts) = read_scripted(r, &node, &assets, pop_accounts, horizon_s);
+    let lps = r.table(&node, "lps", false).and_then(|t| {
+        let p = super::gm::read_lps(r, &t);
+        r.finish(&t);
+        p
+    });
     let venues = read_venues(r, &node, &assets);
     r.finish(&node);
 
@@ -139,6 +144,7 @@ pub(crate) fn build(root: &Table, r: &mut Reader, inputs: &mut Inputs, root_labe
         assets,
         correlation,
         traders,
+        lps,
         scripted,
         scripted_accounts,
         venues,
@@ -585,13 +591,13 @@ fn describe(v: &Value) -> String {
 
 /// Value kinds of distributions.
 #[derive(Clone, Copy)]
-enum DistUnit {
+pub(super) enum DistUnit {
     Number,
     Duration,
 }
 
-/// Reads a distribution table (`leverage`, `notional_usd` or `holding`).
-fn read_dist(r: &mut Reader, parent: &Node, key: &'static str, unit: DistUnit, floor: f64) -> Option<Dist> {
+/// Reads a distribution table (`leverage`, `notional_usd`, `holding`, `deposit_usd`, `withdraw_usd`).
+pub(super) fn read_dist(r: &mut Reader, parent: &Node, key: &'static str, unit: DistUnit, floor: f64) -> Option<Dist> {
     // leverage, notional_usd and holding share one shape: document it once.
     let pattern = format!("{}.<distribution>", parent.pattern_str());
     let t = r.table_as(parent, key, true, pattern)?;
@@ -600,7 +606,7 @@ fn read_dist(r: &mut Reader, parent: &Node, key: &'static str, unit: DistUnit, f
         spec(
             "dist",
             "text",
-            "Shape of `traders.leverage` (x; draws are clamped to the venue's leverage range), `traders.notional_usd` (USD) or `traders.holding` (duration); each takes the keys of its shape plus min and max.",
+            "Shape of a distribution: `traders.leverage` (x; draws are clamped to the venue's leverage range), `traders.notional_usd` and `lps.deposit_usd` / `lps.withdraw_usd` (USD) or `traders.holding` (duration); each takes the keys of its shape plus min and max.",
         ),
         &["fixed", "uniform", "lognormal", "pareto", "exponential"],
         Default::Required,
@@ -895,7 +901,6 @@ fn read_scripted(
     };
     let mut actions = Vec::new();
     let mut names = Vec::new();
-    let first_stable = assets.iter().position(|a| a.stable);
     for (name, acc) in r.named_tables(&t, "<account>") {
         let id = first_id + names.len() as u32;
         names.push(name);
@@ -912,7 +917,7 @@ fn read_scripted(
             let Some(a) = r.element(&acc, "actions", i, v) else {
                 continue;
             };
-            if let Some(act) = read_action(r, &a, assets, id, first_stable, horizon_s) {
+            if let Some(act) = read_action(r, &a, assets, id, horizon_s) {
                 actions.push(act);
             }
             r.finish(&a);
@@ -924,14 +929,7 @@ fn read_scripted(
     (actions, names)
 }
 
-fn read_action(
-    r: &mut Reader,
-    a: &Node,
-    assets: &[AssetSpec],
-    account: u32,
-    first_stable: Option<usize>,
-    horizon_s: u64,
-) -> Option<ScriptedAction> {
+fn read_action(r: &mut Reader, a: &Node, assets: &[AssetSpec], account: u32, horizon_s: u64) -> Option<ScriptedAction> {
     let at = r.duration(
         a,
         spec(
@@ -956,7 +954,7 @@ fn read_action(
     );
     let collateral = r.string(
         a,
-        spec("collateral", "asset", "Collateral token: the market's token for longs; for shorts a stablecoin (default: the first stable asset)."),
+        spec("collateral", "asset", "Collateral token (default: the venue's choice: on JLP the market's token for longs and the first stablecoin for shorts; on GM the market's long token for longs and its short token for shorts)."),
         Default::None,
     );
     let kind = match action? {
@@ -1021,25 +1019,15 @@ fn read_action(
         return None;
     };
     let side = if side == "long" { Side::Long } else { Side::Short };
-    let c = match (collateral, side) {
-        (Some(c), _) => match assets.iter().position(|x| x.name == c) {
+    let c = match collateral {
+        Some(c) => match assets.iter().position(|x| x.name == c) {
             Some(i) => i,
             None => {
                 r.issue(&a.key_path("collateral"), format!("no asset named {c:?}"));
                 return None;
             }
         },
-        (None, Side::Long) => m,
-        (None, Side::Short) => match first_stable {
-            Some(i) => i,
-            None => {
-                r.issue(
-                    &a.key_path("collateral"),
-                    "shorts need a stable collateral and the scenario has no stable asset",
-                );
-                return None;
-            }
-        },
+        None => AUTO_COLLATERAL,
     };
     Some(ScriptedAction {
         at_s: at,
@@ -1067,9 +1055,19 @@ fn read_venues(r: &mut Reader, root: &Node, assets: &[AssetSpec]) -> Vec<VenueSp
         if !valid_ident(&name) {
             r.issue(&v.path, "venue names must be letters, digits, '_', '-' or '.'");
         }
-        let kind = r.choice(&v, spec("kind", "text", "Pool design."), &["jlp"], Default::Required);
+        let kind = r.choice(
+            &v,
+            spec(
+                "kind",
+                "text",
+                "Pool design: `jlp` (Jupiter-style index pool), `gm` (GMX GM markets) or `glv` (GM markets in a GLV).",
+            ),
+            &["jlp", "gm", "glv"],
+            Default::Required,
+        );
         let spec_ = match kind {
             Some("jlp") => read_jlp(r, &v, &name, assets).map(VenueSpec::Jlp),
+            Some(k @ ("gm" | "glv")) => super::gm::read_gm(r, &v, &name, assets, k == "glv").map(VenueSpec::Gm),
             _ => None,
         };
         r.finish(&v);

@@ -10,6 +10,7 @@
 //! reader itself; see `docs/scenario-reference.md`.
 
 mod build;
+mod gm;
 mod load;
 mod presets;
 mod reader;
@@ -21,7 +22,7 @@ pub use reader::{Issue, KeyDoc};
 pub use reference::reference_markdown;
 
 use crate::market::{AssetSpec, Correlation};
-use crate::trader::{PopulationParams, ScriptedAction};
+use crate::trader::{LpFlowParams, PopulationParams, ScriptedAction};
 use crate::venue::VenueSpec;
 
 /// A validated scenario, ready to run. Units are fixed: seconds, USD,
@@ -42,6 +43,8 @@ pub struct Scenario {
     pub correlation: Option<Correlation>,
     /// The trader population, if any.
     pub traders: Option<PopulationParams>,
+    /// LP deposits, withdrawals and run rule, if any.
+    pub lps: Option<LpFlowParams>,
     /// Scripted orders, sorted by time.
     pub scripted: Vec<ScriptedAction>,
     /// Names of scripted accounts; account id = population accounts + position here.

@@ -4,10 +4,13 @@
 //! does not depend on how the venue answers, so several venues driven by the
 //! same trader seed see exactly the same demand (common random numbers).
 //! Scripted accounts replay timed orders from the scenario, for exact tests
-//! and adversaries.
+//! and adversaries. LP flows deposit into and withdraw from a venue's LP
+//! token, including a run when the LP price draws down.
 
+mod lps;
 mod population;
 mod scripted;
 
+pub use lps::{LpFlowParams, LpFlows, MixRule, RunRule};
 pub use population::{Dist, DistKind, ExitRule, Population, PopulationParams};
 pub use scripted::{Script, ScriptedAction};

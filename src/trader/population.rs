@@ -1,6 +1,6 @@
 //! A population of traders: Poisson arrivals of new positions.
 
-use crate::venue::{Cx, ExitPlan, Order, OrderKind, Side, Venue};
+use crate::venue::{AUTO_COLLATERAL, Cx, ExitPlan, Order, OrderKind, Side, Venue};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
@@ -248,7 +248,7 @@ impl<'a> Population<'a> {
             account,
             market: p.markets[mi],
             long,
-            collateral: p.short_collateral.get(ci).copied().unwrap_or(usize::MAX),
+            collateral: p.short_collateral.get(ci).copied().unwrap_or(AUTO_COLLATERAL),
             notional_usd,
             leverage,
             holding_s,
@@ -261,14 +261,9 @@ impl<'a> Population<'a> {
         if !venue.markets().contains(&d.market) {
             return None;
         }
-        let (side, collateral) = if d.long {
-            (Side::Long, d.market)
-        } else if venue.short_collaterals().contains(&d.collateral) {
-            (Side::Short, d.collateral)
-        } else {
-            (Side::Short, *venue.short_collaterals().first()?)
-        };
-        let (lo, hi) = venue.leverage_range();
+        let side = if d.long { Side::Long } else { Side::Short };
+        let collateral = venue.collateral_for(d.market, side, d.collateral)?;
+        let (lo, hi) = venue.leverage_range(d.market);
         let leverage = d.leverage.clamp(lo, hi);
         let roe = |on: bool, rule: Option<ExitRule>| match (on, rule) {
             (true, Some(r)) => r.roe,

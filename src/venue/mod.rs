@@ -9,6 +9,8 @@
 //! A new pool design is a new implementation of [`Venue`] plus a variant of
 //! [`VenueSpec`], not a branch inside the engine.
 
+pub(crate) mod book;
+pub mod gmx;
 pub mod jlp;
 pub mod triggers;
 
@@ -78,13 +80,29 @@ pub struct Order {
     pub market: usize,
     /// Position side.
     pub side: Side,
-    /// Collateral token (scenario asset index). JLP longs use the market token,
-    /// shorts a stablecoin.
+    /// Collateral token (scenario asset index), or [`AUTO_COLLATERAL`] to
+    /// let the venue choose ([`Venue::collateral_for`]).
     pub collateral: usize,
     /// What to do.
     pub kind: OrderKind,
     /// Exit rule applied to the resulting position (increases only).
     pub exit: ExitPlan,
+}
+
+/// An order's collateral left to the venue: JLP longs use the market's
+/// token and shorts the first stablecoin; GM longs the long token and
+/// shorts the short token.
+pub const AUTO_COLLATERAL: usize = usize::MAX;
+
+/// Which tokens an LP deposit brings to a GM market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepositMix {
+    /// Long and short tokens in the pool's current proportion (no swap impact).
+    Balanced,
+    /// Only the long token.
+    LongToken,
+    /// Only the short token.
+    ShortToken,
 }
 
 /// Why an order was refused. Counted per reason in [`Counters::rejected`].
@@ -108,10 +126,15 @@ pub enum Reject {
     Liquidatable,
     /// Not a valid order for this venue (unknown market, wrong collateral, size ≤ 0).
     Invalid,
+    /// Reserved value would exceed the reserve or open-interest reserve
+    /// factor of the pool (GMX `validateReserve`).
+    Reserve,
+    /// The operation is stopped (a GLV with a market whose pool value is negative).
+    Halted,
 }
 
 /// Number of reject reasons.
-pub const REJECT_REASONS: usize = 9;
+pub const REJECT_REASONS: usize = 11;
 
 impl Reject {
     /// Every reason, in index order.
@@ -125,6 +148,8 @@ impl Reject {
         Reject::NoPosition,
         Reject::Liquidatable,
         Reject::Invalid,
+        Reject::Reserve,
+        Reject::Halted,
     ];
 
     /// Name used in traces and reports.
@@ -139,6 +164,8 @@ impl Reject {
             Reject::NoPosition => "no_position",
             Reject::Liquidatable => "liquidatable",
             Reject::Invalid => "invalid_order",
+            Reject::Reserve => "reserve",
+            Reject::Halted => "halted",
         }
     }
 }
@@ -174,6 +201,14 @@ pub struct Counters {
     pub bad_debt_usd: f64,
     /// Notional closed by auto-deleveraging, USD.
     pub adl_usd: f64,
+    /// Auto-deleveraging orders executed.
+    pub adl_events: u64,
+    /// Value LPs deposited after t = 0, USD.
+    pub lp_deposits_usd: f64,
+    /// Value paid to withdrawing LPs, USD.
+    pub lp_withdrawals_usd: f64,
+    /// Value moved between markets by vault keepers (GLV shifts), USD.
+    pub shifted_usd: f64,
     /// Value traders put in (collateral deposits, or open equity at the start), USD.
     pub trader_deposits_usd: f64,
     /// Value traders took out (close payouts, withdrawals), USD.
@@ -224,7 +259,7 @@ pub struct Cx<'a> {
 pub trait Venue: Send {
     /// Name from the scenario (`venues.<name>`).
     fn name(&self) -> &str;
-    /// Design name (`"jlp"`).
+    /// Design name (`"jlp"`, `"gm"`, `"glv"`).
     fn kind(&self) -> &'static str;
     /// Puts the venue in its t = 0 state for a new path on `clock`: LP
     /// deposits at `prices`.
@@ -234,10 +269,12 @@ pub trait Venue: Send {
     fn end_warm_start(&mut self, t_s: u64, prices: &[f64]);
     /// Markets that can be traded (scenario asset indices).
     fn markets(&self) -> &[usize];
-    /// Tokens accepted as short collateral (scenario asset indices).
-    fn short_collaterals(&self) -> &[usize];
-    /// Smallest and largest leverage (size / collateral) accepted at open.
-    fn leverage_range(&self) -> (f64, f64);
+    /// The collateral token a position on `market` and `side` uses when the
+    /// trader prefers `hint` (a scenario asset index, or [`AUTO_COLLATERAL`]);
+    /// `None` if the venue does not trade `market`.
+    fn collateral_for(&self, market: usize, side: Side, hint: usize) -> Option<usize>;
+    /// Smallest and largest leverage (size / collateral) accepted at open on `market`.
+    fn leverage_range(&self, market: usize) -> (f64, f64);
     /// Accrues time-dependent fees (borrow, funding) up to `cx.t_s`. The
     /// default does nothing: a venue whose rates only change when its state
     /// changes (JLP) accrues lazily at each touch, which is exact.
@@ -253,6 +290,24 @@ pub trait Venue: Send {
     fn liquidate(&mut self, cx: &mut Cx);
     /// Auto-deleverages if the design has ADL. The default does nothing.
     fn deleverage(&mut self, _cx: &mut Cx) {}
+    /// Runs the venue's own keepers after ADL (GLV shifts). The default does nothing.
+    fn maintain(&mut self, _cx: &mut Cx) {}
+    /// An LP deposit of `usd` brought as `mix`; returns the LP tokens minted.
+    ///
+    /// # Errors
+    /// [`Reject::Invalid`] if the design takes no LP flows (the default), or
+    /// the reason the deposit was refused.
+    fn lp_deposit(&mut self, _usd: f64, _mix: DepositMix, _cx: &mut Cx) -> Result<f64, Reject> {
+        Err(Reject::Invalid)
+    }
+    /// Redeems `lp_tokens` LP tokens; returns the USD value paid out.
+    ///
+    /// # Errors
+    /// [`Reject::Invalid`] if the design takes no LP flows (the default), or
+    /// the reason the withdrawal was refused.
+    fn lp_withdraw(&mut self, _lp_tokens: f64, _cx: &mut Cx) -> Result<f64, Reject> {
+        Err(Reject::Invalid)
+    }
     /// Value of the LP pool, USD (JLP: AUM).
     fn lp_value_usd(&self, prices: &[f64]) -> f64;
     /// LP token supply.
@@ -281,6 +336,8 @@ pub trait Venue: Send {
 pub enum VenueSpec {
     /// A Jupiter-style multi-asset index pool.
     Jlp(jlp::JlpParams),
+    /// GMX-style GM markets, optionally wrapped in a GLV.
+    Gm(gmx::GmParams),
 }
 
 impl VenueSpec {
@@ -288,6 +345,7 @@ impl VenueSpec {
     pub fn name(&self) -> &str {
         match self {
             VenueSpec::Jlp(p) => &p.name,
+            VenueSpec::Gm(p) => &p.name,
         }
     }
 
@@ -295,6 +353,13 @@ impl VenueSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             VenueSpec::Jlp(_) => "jlp",
+            VenueSpec::Gm(p) => {
+                if p.glv.is_some() {
+                    "glv"
+                } else {
+                    "gm"
+                }
+            }
         }
     }
 
@@ -302,6 +367,7 @@ impl VenueSpec {
     pub fn scale_usd(&self) -> f64 {
         match self {
             VenueSpec::Jlp(p) => p.aum_usd,
+            VenueSpec::Gm(p) => p.pool_usd,
         }
     }
 
@@ -309,6 +375,7 @@ impl VenueSpec {
     pub fn build(&self, n_assets: usize, max_accounts: u32) -> Box<dyn Venue> {
         match self {
             VenueSpec::Jlp(p) => Box::new(jlp::JlpVenue::new(p.clone(), n_assets, max_accounts)),
+            VenueSpec::Gm(p) => Box::new(gmx::GmVenue::new(p.clone(), n_assets, max_accounts)),
         }
     }
 
@@ -316,6 +383,7 @@ impl VenueSpec {
     pub fn describe(&self, asset_names: &[String]) -> Vec<String> {
         match self {
             VenueSpec::Jlp(p) => p.describe(asset_names),
+            VenueSpec::Gm(p) => p.describe(asset_names),
         }
     }
 }

@@ -313,6 +313,7 @@ fn build(c: &Case) -> Scenario {
         assets,
         correlation: None,
         traders,
+        lps: None,
         scripted,
         scripted_accounts: (0..4).map(|i| format!("s{i}")).collect(),
         venues: vec![VenueSpec::Jlp(venue)],

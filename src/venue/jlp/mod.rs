@@ -41,8 +41,9 @@ use self::formulas::{
 use crate::engine::ledger::{Account, Ledger};
 use crate::engine::trace::{Event, EventKind};
 use crate::units::{BPS, SECONDS_PER_YEAR};
+use crate::venue::book::{DeadlineTags, Slab, exit_prices, impl_slot, record_reject};
 use crate::venue::triggers::{DeadlineWheel, Dir, Entry, TriggerHeap};
-use crate::venue::{Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
+use crate::venue::{AUTO_COLLATERAL, Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
 
 /// Headroom of the borrow index above its current value in liquidation
 /// trigger keys, as a fraction of position size (0.2 %). Keys stay
@@ -50,9 +51,6 @@ use crate::venue::{Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side
 const KEY_INDEX_WINDOW: f64 = 2e-3;
 
 const NO_SLOT: u32 = u32::MAX;
-
-/// Deadline tag of a position with no deadline entry; never issued.
-const NO_TAG: u32 = u32::MAX;
 
 /// Signed open-interest changes over the last `len` seconds, one slot per
 /// second (Jupiter's `priceImpactBuffer`). Longs opening and shorts closing
@@ -190,9 +188,11 @@ struct Position {
     exit: ExitPlan,
     /// Deadline of the position's current deadline-heap entry (`u64::MAX`: none).
     deadline_armed_s: u64,
-    /// Tag of that entry (`NO_TAG`: none); entries with another tag are stale.
+    /// Tag of that entry ([`DeadlineTags::NONE`]: none); entries with another tag are stale.
     deadline_tag: u32,
 }
+
+impl_slot!(Position);
 
 /// Liquidation triggers of one (market, side).
 #[derive(Debug, Clone)]
@@ -217,17 +217,15 @@ pub struct JlpVenue {
     /// Scenario asset indices of the tradable markets and of the stables.
     markets: Vec<usize>,
     stables: Vec<usize>,
-    positions: Vec<Position>,
-    free: Vec<u32>,
+    positions: Slab<Position>,
     /// Slot by (account, market custody, collateral custody).
     index: Vec<u32>,
-    live: usize,
     max_accounts: u32,
     liq: Vec<[LiqWatch; 2]>,
     exits_below: Vec<TriggerHeap>,
     exits_above: Vec<TriggerHeap>,
     deadlines: DeadlineWheel,
-    next_deadline_tag: u32,
+    tags: DeadlineTags,
     /// Per market custody: no trigger can fire while the price is strictly
     /// between these (the most urgent below- and above-triggers).
     watch_lo: Vec<f64>,
@@ -323,18 +321,16 @@ impl JlpVenue {
             custody_of,
             markets,
             stables,
-            positions: Vec::new(),
-            free: Vec::new(),
+            positions: Slab::new(),
             index: vec![NO_SLOT; max_accounts as usize * n_markets * (1 + n_stables)],
             market_ix,
             collateral_ix,
-            live: 0,
             max_accounts,
             liq,
             exits_below: (0..n).map(|_| TriggerHeap::new(Dir::Below)).collect(),
             exits_above: (0..n).map(|_| TriggerHeap::new(Dir::Above)).collect(),
             deadlines: DeadlineWheel::default(),
-            next_deadline_tag: 0,
+            tags: DeadlineTags::default(),
             watch_lo: vec![f64::NEG_INFINITY; n],
             watch_hi: vec![f64::INFINITY; n],
             next_key_expiry_s: f64::INFINITY,
@@ -373,11 +369,20 @@ impl JlpVenue {
 
     /// Market and collateral custodies of an order, validated for this venue.
     fn resolve(&self, o: &Order) -> Result<(usize, usize), Reject> {
-        if o.account >= self.max_accounts || o.market >= self.n_assets || o.collateral >= self.n_assets {
+        if o.account >= self.max_accounts || o.market >= self.n_assets {
+            return Err(Reject::Invalid);
+        }
+        let collateral = if o.collateral == AUTO_COLLATERAL {
+            self.collateral_for(o.market, o.side, AUTO_COLLATERAL)
+                .ok_or(Reject::Invalid)?
+        } else {
+            o.collateral
+        };
+        if collateral >= self.n_assets {
             return Err(Reject::Invalid);
         }
         let m = self.custody_of[o.market];
-        let c = self.custody_of[o.collateral];
+        let c = self.custody_of[collateral];
         if m == usize::MAX || c == usize::MAX || self.custodies[m].p.stable {
             return Err(Reject::Invalid);
         }
@@ -478,51 +483,16 @@ impl JlpVenue {
         }
     }
 
-    /// Exit prices of a position from its plan: (below-trigger, above-trigger).
-    fn exit_prices(pos: &Position) -> (f64, f64) {
-        let lev_inv = pos.collateral_usd / pos.size_usd;
-        let e = pos.entry_price;
-        let sl = pos.exit.stop_loss_roe;
-        let tp = pos.exit.take_profit_roe;
-        match pos.side {
-            Side::Long => (
-                if sl.is_finite() {
-                    e * (1.0 - sl * lev_inv)
-                } else {
-                    f64::NEG_INFINITY
-                },
-                if tp.is_finite() {
-                    e * (1.0 + tp * lev_inv)
-                } else {
-                    f64::INFINITY
-                },
-            ),
-            Side::Short => (
-                if tp.is_finite() {
-                    e * (1.0 - tp * lev_inv)
-                } else {
-                    f64::NEG_INFINITY
-                },
-                if sl.is_finite() {
-                    e * (1.0 + sl * lev_inv)
-                } else {
-                    f64::INFINITY
-                },
-            ),
-        }
-    }
-
     /// Bumps the position's generation (invalidating its old price
     /// triggers) and pushes fresh liquidation and exit triggers, plus a
     /// deadline entry if the deadline changed.
     fn arm(&mut self, slot: u32) {
-        let pos = &mut self.positions[slot as usize];
-        pos.generation = pos.generation.wrapping_add(1);
+        self.positions.bump(slot);
         let pos = &self.positions[slot as usize];
         let (generation, m, side, deadline) = (pos.generation, pos.market as usize, pos.side, pos.exit.deadline_s);
         let deadline_changed = deadline != pos.deadline_armed_s;
         let key = self.liq_key(pos);
-        let (below, above) = Self::exit_prices(pos);
+        let (below, above) = exit_prices(pos.side, pos.entry_price, pos.collateral_usd / pos.size_usd, &pos.exit);
         self.liq[m][side_ix(side)].heap.push(Entry { key, slot, generation });
         match side {
             Side::Long => self.watch_lo[m] = self.watch_lo[m].max(key),
@@ -547,20 +517,13 @@ impl JlpVenue {
         if deadline_changed {
             // A new deadline gets a fresh tag; none (after a merge that
             // dropped it) leaves the old entry stale.
-            let tag = if deadline == u64::MAX {
-                NO_TAG
-            } else {
-                let tag = self.next_deadline_tag;
-                self.next_deadline_tag = tag.wrapping_add(1) % NO_TAG;
-                self.deadlines.push(deadline, slot, tag);
-                tag
-            };
+            let tag = self.tags.issue(&mut self.deadlines, deadline, slot);
             let pos = &mut self.positions[slot as usize];
             pos.deadline_armed_s = deadline;
             pos.deadline_tag = tag;
         }
         let entries = self.liq[m][side_ix(side)].heap.len() + self.exits_below[m].len() + self.exits_above[m].len();
-        if entries > 3 * self.live + 1024 {
+        if entries > 3 * self.positions.live() + 1024 {
             self.compact_triggers();
         }
     }
@@ -591,8 +554,7 @@ impl JlpVenue {
     }
 
     fn is_current(&self, slot: u32, generation: u32) -> bool {
-        let p = &self.positions[slot as usize];
-        p.live && p.generation == generation
+        self.positions.is_current(slot, generation)
     }
 
     /// Drops stale trigger entries.
@@ -650,36 +612,21 @@ impl JlpVenue {
 
     fn alloc(&mut self, pos: Position) -> u32 {
         let key = self.key_of(pos.account, pos.market as usize, pos.collateral as usize);
-        let slot = match self.free.pop() {
-            Some(s) => {
-                let generation = self.positions[s as usize].generation;
-                self.positions[s as usize] = Position { generation, ..pos };
-                s
-            }
-            None => {
-                self.positions.push(pos);
-                (self.positions.len() - 1) as u32
-            }
-        };
+        let slot = self.positions.alloc(pos);
         self.index[key] = slot;
-        self.live += 1;
         slot
     }
 
     fn remove(&mut self, slot: u32) {
-        let pos = &mut self.positions[slot as usize];
-        pos.live = false;
-        pos.generation = pos.generation.wrapping_add(1);
-        let (account, market, collateral) = (pos.account, pos.market as usize, pos.collateral as usize);
-        let key = self.key_of(account, market, collateral);
+        let pos = &self.positions[slot as usize];
+        let key = self.key_of(pos.account, pos.market as usize, pos.collateral as usize);
         self.index[key] = NO_SLOT;
-        self.free.push(slot);
-        self.live -= 1;
+        self.positions.remove(slot);
     }
 
     fn update_oi(&mut self, delta_usd: f64) {
         self.total_oi_usd += delta_usd;
-        if self.live == 0 {
+        if self.positions.live() == 0 {
             self.total_oi_usd = 0.0;
         }
         if self.total_oi_usd > self.counters.peak_oi_usd {
@@ -716,24 +663,6 @@ impl JlpVenue {
         let c = &mut self.custodies[k];
         c.borrow_size_usd += size - old_size;
         c.borrow_size_snap += size * snap - old_size * old_snap;
-    }
-
-    fn reject(&mut self, o: &Order, r: Reject, cx: &mut Cx) -> Reject {
-        self.counters.rejected[r as usize] += 1;
-        let size = match o.kind {
-            OrderKind::Increase { size_usd, .. } => size_usd,
-            OrderKind::Decrease { size_usd } => size_usd.unwrap_or(0.0),
-            OrderKind::AddCollateral { usd } | OrderKind::WithdrawCollateral { usd } => usd,
-        };
-        let price = cx.prices.get(o.market).copied().unwrap_or(0.0);
-        let t_s = cx.t_s;
-        cx.trace.event(|| Event {
-            size_usd: size,
-            price,
-            note: r.as_str(),
-            ..Event::new(t_s, EventKind::Reject, o.account, o.market, o.side)
-        });
-        r
     }
 
     fn increase(&mut self, o: &Order, size_usd: f64, deposit_usd: f64, cx: &mut Cx) -> Result<(), Reject> {
@@ -831,7 +760,7 @@ impl JlpVenue {
                 borrow_snapshot: index,
                 exit: o.exit,
                 deadline_armed_s: u64::MAX,
-                deadline_tag: NO_TAG,
+                deadline_tag: DeadlineTags::NONE,
             }),
         };
         match o.side {
@@ -1318,9 +1247,8 @@ impl Venue for JlpVenue {
         self.ledger.reset();
         self.counters = Counters::default();
         self.positions.clear();
-        self.free.clear();
+        self.tags.reset();
         self.index.fill(NO_SLOT);
-        self.live = 0;
         self.total_oi_usd = 0.0;
         for w in self.liq.iter_mut().flatten() {
             w.heap.clear();
@@ -1375,11 +1303,19 @@ impl Venue for JlpVenue {
         &self.markets
     }
 
-    fn short_collaterals(&self) -> &[usize] {
-        &self.stables
+    fn collateral_for(&self, market: usize, side: Side, hint: usize) -> Option<usize> {
+        let m = *self.custody_of.get(market)?;
+        if m == usize::MAX || self.custodies[m].p.stable {
+            return None;
+        }
+        match side {
+            Side::Long => Some(market),
+            Side::Short if self.stables.contains(&hint) => Some(hint),
+            Side::Short => self.stables.first().copied(),
+        }
     }
 
-    fn leverage_range(&self) -> (f64, f64) {
+    fn leverage_range(&self, _market: usize) -> (f64, f64) {
         (self.p.min_leverage, self.p.max_leverage)
     }
 
@@ -1400,7 +1336,7 @@ impl Venue for JlpVenue {
                 },
             },
         };
-        result.map_err(|r| self.reject(o, r, cx))
+        result.map_err(|r| record_reject(&mut self.counters, o, r, cx))
     }
 
     fn run_exits(&mut self, cx: &mut Cx) {
@@ -1578,7 +1514,7 @@ impl Venue for JlpVenue {
         let aum = self.lp_value_usd(prices);
         out.push(aum / self.lp_supply);
         out.push(aum);
-        out.push(self.live as f64);
+        out.push(self.positions.live() as f64);
         out.push(self.total_oi_usd);
         for (k, c) in self.custodies.iter().enumerate() {
             let index = c.index_at(t_s);
@@ -1602,7 +1538,7 @@ impl Venue for JlpVenue {
     }
 
     fn open_positions(&self) -> usize {
-        self.live
+        self.positions.live()
     }
 
     fn ledger(&self) -> &Ledger {
