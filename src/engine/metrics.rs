@@ -12,6 +12,7 @@ pub enum Metric {
     EndLpPrice,
     BadDebtUsd,
     AdlUsd,
+    AdlEvents,
     LiquidatedUsd,
     Liquidations,
     FeesUsd,
@@ -33,11 +34,15 @@ pub enum Metric {
     RejectedOpenInterest,
     RejectedUtilization,
     RejectedLeverage,
+    RejectedReserve,
+    LpDepositsUsd,
+    LpWithdrawalsUsd,
+    ShiftedUsd,
     ConservationError,
 }
 
 /// Number of metrics.
-pub const N_METRICS: usize = 30;
+pub const N_METRICS: usize = 35;
 
 /// Name, unit and meaning of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +90,7 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         Metric::LpPnlUsd,
         "lp_pnl_usd",
         "USD",
-        "change of pool value over the horizon (no LP flows)",
+        "LP token price change over the horizon times the final LP supply (the pool's gain net of LP deposits and withdrawals)",
     ),
     info(
         Metric::MaxDrawdown,
@@ -103,9 +108,15 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         Metric::BadDebtUsd,
         "bad_debt_usd",
         "USD",
-        "losses beyond liquidated positions' collateral",
+        "costs a closing position could not pay (losses beyond collateral), borne by the pool",
     ),
     info(Metric::AdlUsd, "adl_usd", "USD", "notional closed by auto-deleveraging"),
+    info(
+        Metric::AdlEvents,
+        "adl_events",
+        "count",
+        "auto-deleveraging orders executed",
+    ),
     info(
         Metric::LiquidatedUsd,
         "liquidated_usd",
@@ -179,7 +190,7 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         Metric::PeakUtilization,
         "peak_utilization",
         "fraction",
-        "highest utilization of any custody",
+        "highest utilization of any custody (JLP) or reserve usage of any market side (GM)",
     ),
     info(
         Metric::OpenPositionsEnd,
@@ -216,6 +227,30 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         "rejected_leverage",
         "count",
         "orders refused by the leverage cap",
+    ),
+    info(
+        Metric::RejectedReserve,
+        "rejected_reserve",
+        "count",
+        "orders refused by a reserve or open-interest reserve factor",
+    ),
+    info(
+        Metric::LpDepositsUsd,
+        "lp_deposits_usd",
+        "USD",
+        "value LPs deposited after t = 0",
+    ),
+    info(
+        Metric::LpWithdrawalsUsd,
+        "lp_withdrawals_usd",
+        "USD",
+        "value paid to withdrawing LPs",
+    ),
+    info(
+        Metric::ShiftedUsd,
+        "shifted_usd",
+        "USD",
+        "value moved between markets by vault keepers (GLV shifts)",
     ),
     info(
         Metric::ConservationError,

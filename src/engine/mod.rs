@@ -68,6 +68,8 @@ pub struct Workspace<'s> {
 #[derive(Debug, Clone, Copy, Default)]
 struct Track {
     lp0: f64,
+    /// LP token price recorded at the last step.
+    last_lp: f64,
     hold0: f64,
     peak: f64,
     max_drawdown: f64,
@@ -147,6 +149,7 @@ impl<'s> Workspace<'s> {
             let hold0 = basket_value(venue.hold_basket(), prices);
             track[v] = Track {
                 lp0,
+                last_lp: lp0,
                 hold0,
                 peak: lp0,
                 ..Track::default()
@@ -178,7 +181,7 @@ impl<'s> Workspace<'s> {
                     pop.arrivals(venue, &mut cx);
                 }
                 if let Some(flows) = lps[v].as_mut() {
-                    flows.step(venue, scn.step_s, &mut cx);
+                    flows.step(venue, scn.step_s, track[v].last_lp, &mut cx);
                 }
                 venue.liquidate(&mut cx);
                 venue.deleverage(&mut cx);
@@ -186,6 +189,7 @@ impl<'s> Workspace<'s> {
 
                 let tr = &mut track[v];
                 let lp = venue.lp_value_usd(prices) / venue.lp_supply();
+                tr.last_lp = lp;
                 if lp > tr.peak {
                     tr.peak = lp;
                 } else if tr.peak > 0.0 {
@@ -256,6 +260,7 @@ fn finish_metrics(
     set(Metric::EndLpPrice, lp_end);
     set(Metric::BadDebtUsd, c.bad_debt_usd);
     set(Metric::AdlUsd, c.adl_usd);
+    set(Metric::AdlEvents, c.adl_events as f64);
     set(Metric::LiquidatedUsd, c.liquidated_usd);
     set(Metric::Liquidations, c.liquidations as f64);
     set(Metric::FeesUsd, c.fees_total_usd());
@@ -289,6 +294,10 @@ fn finish_metrics(
         c.rejected[Reject::Utilization as usize] as f64,
     );
     set(Metric::RejectedLeverage, c.rejected[Reject::Leverage as usize] as f64);
+    set(Metric::RejectedReserve, c.rejected[Reject::Reserve as usize] as f64);
+    set(Metric::LpDepositsUsd, c.lp_deposits_usd);
+    set(Metric::LpWithdrawalsUsd, c.lp_withdrawals_usd);
+    set(Metric::ShiftedUsd, c.shifted_usd);
     set(Metric::ConservationError, conservation);
     PathMetrics {
         path,

@@ -93,8 +93,9 @@ impl<'a> LpFlows<'a> {
     }
 
     /// Executes the deposits and withdrawals due by `cx.t_s`, then the run
-    /// rule for a step of `step_s` seconds.
-    pub fn step(&mut self, venue: &mut dyn Venue, step_s: u64, cx: &mut Cx) {
+    /// rule for a step of `step_s` seconds. The run reacts to `lp_price`,
+    /// the LP token price recorded at the end of the previous step (USD).
+    pub fn step(&mut self, venue: &mut dyn Venue, step_s: u64, lp_price: f64, cx: &mut Cx) {
         let t = cx.t_s as f64;
         while self.next_deposit_s <= t {
             let usd = self.p.deposit_usd.sample(&mut self.rng);
@@ -124,7 +125,7 @@ impl<'a> LpFlows<'a> {
             return;
         }
         let supply = venue.lp_supply();
-        let price = venue.lp_value_usd(cx.prices) / supply;
+        let price = lp_price;
         if !gt0(price) {
             return;
         }

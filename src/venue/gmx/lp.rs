@@ -351,9 +351,9 @@ impl GmVenue {
         amounts[0] * prices[mk.tokens[0]] + amounts[1] * prices[mk.tokens[1]]
     }
 
-    /// The GLV keeper: moves value from the least to the most used market
-    /// when their usage differs by more than the gap, at most once per
-    /// interval, within the destination's cap and the max loss factor.
+    /// The GLV keeper: looks once per minimum interval and moves value from
+    /// the least to the most used market when their usage differs by more
+    /// than the gap, within the destination's cap and the max loss factor.
     pub(super) fn glv_shift(&mut self, cx: &mut Cx) {
         let Some(g) = self.p.glv else {
             return;
@@ -361,11 +361,12 @@ impl GmVenue {
         let t = cx.t_s;
         let prices = cx.prices;
         if self
-            .last_shift_s
+            .last_keeper_check_s
             .is_some_and(|last| t < last.saturating_add(g.shift_min_interval_s))
         {
             return;
         }
+        self.last_keeper_check_s = Some(t);
         if self.mk.len() < 2 || self.glv_halted(prices) {
             return;
         }
@@ -395,7 +396,6 @@ impl GmVenue {
         if !gt0(amount_usd) {
             return;
         }
-        self.last_shift_s = Some(t);
         // The loss check: value received at deposit-cap prices against value sent.
         let gm = amount_usd * self.mk[src].supply / pv_src;
         let pv_w = self.pool_value_usd(src, prices, PnlCap::Withdrawals);

@@ -48,12 +48,17 @@ pub(crate) struct Market {
     pub oi_tokens: [f64; 2],
     /// Open interest per side and collateral kind, USD.
     pub oi_coll: [[f64; 2]; 2],
+    /// Open positions per side and collateral kind: when a count falls to
+    /// zero its aggregates are zeroed, so rounding leaves no phantom interest.
+    pub count: [[u32; 2]; 2],
     /// Cumulative borrowing factor per side (fraction of size).
     pub cum_borrow: [f64; 2],
     /// Σ size · borrowing snapshot per side.
     pub borrow_snap_sum: [f64; 2],
     /// Current borrowing rate per side, per second.
     pub borrow_rate: [f64; 2],
+    /// Reserve usage per side at the last accrual (the kink's usage).
+    pub usage: [f64; 2],
     /// Saved (signed) funding factor per second.
     pub saved_funding: f64,
     /// Funding rate in force, per second, and who pays.
@@ -83,9 +88,11 @@ impl Market {
             oi_usd: [0.0; 2],
             oi_tokens: [0.0; 2],
             oi_coll: [[0.0; 2]; 2],
+            count: [[0; 2]; 2],
             cum_borrow: [0.0; 2],
             borrow_snap_sum: [0.0; 2],
             borrow_rate: [0.0; 2],
+            usage: [0.0; 2],
             saved_funding: 0.0,
             funding_rate: 0.0,
             longs_pay: true,
@@ -105,9 +112,11 @@ impl Market {
         self.oi_usd = [0.0; 2];
         self.oi_tokens = [0.0; 2];
         self.oi_coll = [[0.0; 2]; 2];
+        self.count = [[0; 2]; 2];
         self.cum_borrow = [0.0; 2];
         self.borrow_snap_sum = [0.0; 2];
         self.borrow_rate = [0.0; 2];
+        self.usage = [0.0; 2];
         self.saved_funding = 0.0;
         self.funding_rate = 0.0;
         self.longs_pay = true;
@@ -135,6 +144,31 @@ impl Market {
     /// Token kind backing `side` (the PnL token): long token for longs, short token for shorts.
     pub fn pnl_kind(&self, side: Side) -> usize {
         self.slot(sx(side))
+    }
+
+    /// Open positions on a side.
+    pub fn positions(&self, side: Side) -> u32 {
+        let c = self.count[sx(side)];
+        c[0] + c[1]
+    }
+
+    /// Counts a position leaving (`delta` −1) or joining (+1) a side and
+    /// kind; zeroes aggregates that no position holds any more.
+    pub fn count_position(&mut self, side: Side, kind: usize, delta: i32) {
+        let s = sx(side);
+        let c = &mut self.count[s][kind];
+        *c = c.saturating_add_signed(delta);
+        if *c == 0 {
+            self.oi_coll[s][kind] = 0.0;
+        }
+        if self.count[s] == [0, 0] {
+            self.oi_usd[s] = 0.0;
+            self.oi_tokens[s] = 0.0;
+            self.borrow_snap_sum[s] = 0.0;
+        }
+        if self.count == [[0; 2]; 2] {
+            self.pending_impact = 0.0;
+        }
     }
 
     /// Tokens backing one side (the pool divisor applied).
@@ -205,32 +239,21 @@ impl Market {
 
     /// Kink usage of a side.
     pub fn usage(&self, side: Side, prices: &[f64]) -> f64 {
-        let s = sx(side);
+        self.usage_of(side, self.reserved_usd(side, prices), self.side_pool_usd(side, prices))
+    }
+
+    fn usage_of(&self, side: Side, reserved_usd: f64, pool_usd: f64) -> f64 {
         let max_oi = match side {
             Side::Long => self.p.max_oi_long_usd,
             Side::Short => self.p.max_oi_short_usd,
         };
         usage_factor(
-            self.reserved_usd(side, prices),
-            self.side_pool_usd(side, prices),
+            reserved_usd,
+            pool_usd,
             self.p.oi_reserve_factor,
-            self.oi_usd[s],
+            self.oi_usd[sx(side)],
             max_oi,
             self.p.ignore_oi_for_usage,
-        )
-    }
-
-    /// Borrowing rate of a side now, per second (0 for the smaller side when skipped).
-    pub fn borrow_rate_now(&self, side: Side, prices: &[f64], skip_smaller: bool) -> f64 {
-        let s = sx(side);
-        if skip_smaller && self.oi_usd[s] < self.oi_usd[1 - s] {
-            return 0.0;
-        }
-        borrowing_factor_per_s(
-            &self.p.borrow,
-            self.reserved_usd(side, prices),
-            self.side_pool_usd(side, prices),
-            self.usage(side, prices),
         )
     }
 
@@ -243,8 +266,16 @@ impl Market {
         for side in [Side::Long, Side::Short] {
             let s = sx(side);
             let r = if self.oi_usd[s] > 0.0 {
-                self.borrow_rate_now(side, prices, skip_smaller)
+                let (reserved, pool) = (self.reserved_usd(side, prices), self.side_pool_usd(side, prices));
+                let u = self.usage_of(side, reserved, pool);
+                self.usage[s] = u;
+                if skip_smaller && self.oi_usd[s] < self.oi_usd[1 - s] {
+                    0.0
+                } else {
+                    borrowing_factor_per_s(&self.p.borrow, reserved, pool, u)
+                }
             } else {
+                self.usage[s] = 0.0;
                 0.0
             };
             self.borrow_rate[s] = r;
@@ -258,7 +289,8 @@ impl Market {
         }
         let mut flow = FundingFlow::default();
         let (long_oi, short_oi) = (self.oi_usd[0], self.oi_usd[1]);
-        if !(gt0(long_oi) && gt0(short_oi)) || dt <= 0.0 {
+        let both = self.positions(Side::Long) > 0 && self.positions(Side::Short) > 0;
+        if !(both && gt0(long_oi) && gt0(short_oi)) || dt <= 0.0 {
             self.funding_rate = 0.0;
             return flow;
         }
@@ -273,7 +305,7 @@ impl Market {
         }
         for k in 0..self.kinds() {
             let oi_k = self.oi_coll[payer][k];
-            if oi_k <= 0.0 {
+            if oi_k <= 0.0 || self.count[payer][k] == 0 {
                 continue;
             }
             let price = prices[self.tokens[k]];

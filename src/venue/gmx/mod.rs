@@ -45,7 +45,8 @@ use crate::units::{ge0, gt0};
 use crate::venue::book::{DeadlineTags, Slab, exit_prices, impl_slot, record_reject};
 use crate::venue::triggers::{DeadlineWheel, Dir, Entry, TriggerHeap};
 use crate::venue::{AUTO_COLLATERAL, Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 const NO_SLOT: u32 = u32::MAX;
 /// Smallest borrowing-rate bound used for liquidation bands, per second (about 3 %/year).
@@ -213,8 +214,8 @@ pub struct GmVenue {
     watch_hi: Vec<f64>,
     deadlines: DeadlineWheel,
     tags: DeadlineTags,
-    /// Liquidation bands' fee expiries (tag: generation).
-    rechecks: DeadlineWheel,
+    /// Liquidation bands' fee expiries: (time, slot, generation), soonest on top.
+    rechecks: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// Borrowing-rate bound per market and side used by bands, per second.
     rate_bound: Vec<[f64; 2]>,
     claims: VecDeque<Claim>,
@@ -222,7 +223,7 @@ pub struct GmVenue {
     claimable_waiting: Vec<f64>,
     /// GLV or basket LP token supply.
     lp_supply: f64,
-    last_shift_s: Option<u64>,
+    last_keeper_check_s: Option<u64>,
     step_s: u64,
     ledger: Ledger,
     counters: Counters,
@@ -233,6 +234,7 @@ pub struct GmVenue {
     due: Vec<(u32, u32)>,
     order: Vec<(f64, usize)>,
     weights: Vec<f64>,
+    touched: Vec<usize>,
 }
 
 /// A finite number above zero (false for NaN).
@@ -271,12 +273,12 @@ impl GmVenue {
             watch_hi: vec![f64::INFINITY; n_assets],
             deadlines: DeadlineWheel::default(),
             tags: DeadlineTags::default(),
-            rechecks: DeadlineWheel::default(),
+            rechecks: BinaryHeap::new(),
             rate_bound: vec![[MIN_RATE_BOUND; 2]; n],
             claims: VecDeque::new(),
             claimable_waiting: vec![0.0; n_assets],
             lp_supply: 0.0,
-            last_shift_s: None,
+            last_keeper_check_s: None,
             step_s: 1,
             ledger: Ledger::new(n_assets),
             counters: Counters::default(),
@@ -287,6 +289,7 @@ impl GmVenue {
             due: Vec::new(),
             order: Vec::new(),
             weights: Vec::new(),
+            touched: Vec::new(),
             mk,
             p,
         }
@@ -525,11 +528,12 @@ impl GmVenue {
             if rate > 0.0 {
                 let dt = h / (s * rate);
                 if dt < 1e15 {
-                    self.rechecks.push(t_s + (dt.floor() as u64).max(1), slot, generation);
+                    let due = t_s.saturating_add((dt.floor() as u64).max(1));
+                    self.rechecks.push(Reverse((due, slot, generation)));
                 }
             }
         } else {
-            self.rechecks.push(t_s + 1, slot, generation);
+            self.rechecks.push(Reverse((t_s + 1, slot, generation)));
         }
         // Exit triggers on the index price from the plan.
         let pos = &self.positions[slot as usize];
@@ -568,7 +572,7 @@ impl GmVenue {
             .chain(self.exits.iter())
             .map(|h| h[0].len() + h[1].len())
             .sum();
-        if entries > 6 * self.positions.live() + 4096 {
+        if entries > 6 * self.positions.live() + 4096 || self.rechecks.len() > 4 * self.positions.live() + 4096 {
             self.compact_triggers();
         }
     }
@@ -592,6 +596,8 @@ impl GmVenue {
         for h in self.liq.iter_mut().chain(self.exits.iter_mut()).flatten() {
             h.retain(live);
         }
+        self.rechecks
+            .retain(|Reverse((_, slot, generation))| live(*slot, *generation));
         for a in 0..self.n_assets {
             self.refresh_watch(a);
         }
@@ -609,6 +615,7 @@ impl GmVenue {
 
     fn alloc(&mut self, pos: Position) -> u32 {
         let key = self.key_of(pos.account, pos.market as usize, pos.side, pos.kind as usize);
+        self.mk[pos.market as usize].count_position(pos.side, pos.kind as usize, 1);
         let slot = self.positions.alloc(pos);
         self.index[key] = slot;
         slot
@@ -618,6 +625,7 @@ impl GmVenue {
         let p = &self.positions[slot as usize];
         let key = self.key_of(p.account, p.market as usize, p.side, p.kind as usize);
         self.index[key] = NO_SLOT;
+        self.mk[p.market as usize].count_position(p.side, p.kind as usize, -1);
         self.positions.remove(slot);
     }
 
@@ -1152,18 +1160,10 @@ impl GmVenue {
         mk.oi_usd[s] = (mk.oi_usd[s] - plan.size_delta).max(0.0);
         mk.oi_tokens[s] = (mk.oi_tokens[s] - plan.tokens_delta).max(0.0);
         mk.oi_coll[s][kind] = (mk.oi_coll[s][kind] - plan.size_delta).max(0.0);
-        if mk.oi_usd[s] <= 0.0 {
-            mk.oi_usd[s] = 0.0;
-            mk.oi_tokens[s] = 0.0;
-            mk.oi_coll[s] = [0.0; 2];
-        }
         mk.pending_impact -= plan.pending_delta;
         let mut bad_debt = plan.unpaid_usd;
         if plan.full {
             mk.borrow_snap_sum[s] -= pos.size_usd * pos.borrow_snap;
-            if mk.oi_usd[s] == 0.0 {
-                mk.borrow_snap_sum[s] = 0.0;
-            }
             self.remove(slot);
         } else {
             let p = &mut self.positions[slot as usize];
@@ -1332,7 +1332,8 @@ impl GmVenue {
     fn deleverage_side(&mut self, m: usize, side: Side, cx: &mut Cx) {
         let prices = cx.prices;
         let caps = self.mk[m].p.pnl_caps;
-        if self.mk[m].pnl_to_pool_factor(side, prices) <= caps.adl {
+        // Cheap test first: only a profitable side can need ADL.
+        if self.mk[m].side_pnl(side, prices) <= 0.0 || self.mk[m].pnl_to_pool_factor(side, prices) <= caps.adl {
             return;
         }
         let price = prices[self.mk[m].p.index];
@@ -1417,12 +1418,12 @@ impl Venue for GmVenue {
         self.watch_lo.fill(f64::NEG_INFINITY);
         self.watch_hi.fill(f64::INFINITY);
         self.deadlines.configure(clock.step_s, clock.steps);
-        self.rechecks.configure(clock.step_s, clock.steps);
+        self.rechecks.clear();
         self.step_s = clock.step_s.max(1);
         self.claims.clear();
         self.claimable_waiting.fill(0.0);
         self.hold.fill(0.0);
-        self.last_shift_s = None;
+        self.last_keeper_check_s = None;
         let mut total = 0.0;
         for m in 0..self.mk.len() {
             self.mk[m].reset();
@@ -1504,6 +1505,11 @@ impl Venue for GmVenue {
                     ..Event::new(t, EventKind::Accrual, u32::MAX, index, Side::Long)
                 });
             }
+            for u in self.mk[m].usage {
+                if u.is_finite() && u > self.counters.peak_utilization {
+                    self.counters.peak_utilization = u;
+                }
+            }
             for side in [Side::Long, Side::Short] {
                 let s = sx(side);
                 let r = self.mk[m].borrow_rate[s];
@@ -1575,12 +1581,15 @@ impl Venue for GmVenue {
         let prices = cx.prices;
         let mut cand = std::mem::take(&mut self.cand);
         cand.clear();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
         for i in 0..self.watched.len() {
             let a = self.watched[i];
             let price = prices[a];
             if !(price <= self.watch_lo[a] || price >= self.watch_hi[a]) {
                 continue;
             }
+            touched.push(a);
             for d in 0..2 {
                 while let Some(e) = self.liq[a][d].pop_crossed(price) {
                     if self.is_current(e.slot, e.generation) {
@@ -1589,16 +1598,14 @@ impl Venue for GmVenue {
                 }
             }
         }
-        if !self.rechecks.is_empty() {
-            let mut due = std::mem::take(&mut self.due);
-            due.clear();
-            self.rechecks.take_due(t, &mut due);
-            for &(slot, generation) in &due {
-                if self.is_current(slot, generation) {
-                    cand.push((0.0, slot, generation));
-                }
+        while let Some(&Reverse((due, slot, generation))) = self.rechecks.peek() {
+            if due > t {
+                break;
             }
-            self.due = due;
+            self.rechecks.pop();
+            if self.is_current(slot, generation) {
+                cand.push((0.0, slot, generation));
+            }
         }
         if !cand.is_empty() {
             for c in cand.iter_mut() {
@@ -1620,10 +1627,10 @@ impl Venue for GmVenue {
             }
         }
         self.cand = cand;
-        for i in 0..self.watched.len() {
-            let a = self.watched[i];
+        for &a in &touched {
             self.refresh_watch(a);
         }
+        self.touched = touched;
     }
 
     fn deleverage(&mut self, cx: &mut Cx) {
@@ -1636,9 +1643,6 @@ impl Venue for GmVenue {
 
     fn maintain(&mut self, cx: &mut Cx) {
         self.glv_shift(cx);
-        for m in 0..self.mk.len() {
-            self.track_utilization(m, cx.prices);
-        }
     }
 
     fn lp_deposit(&mut self, usd: f64, mix: crate::venue::DepositMix, cx: &mut Cx) -> Result<f64, Reject> {
