@@ -277,6 +277,25 @@ pub fn describe(loaded: &LoadedScenario) -> String {
             exit("take profit", t.take_profit),
         ));
     }
+    if let Some(l) = &s.lps {
+        let run = match l.run {
+            Some(r) => format!(
+                "run: {:.0}% of the supply an hour once the LP price is {:.1}% below its peak, up to {:.0}%",
+                r.rate_per_hour * 100.0,
+                r.drawdown * 100.0,
+                r.max_fraction * 100.0
+            ),
+            None => "no run".to_string(),
+        };
+        out.push_str(&format!(
+            "lp flows: {} deposits/hour ({}, tokens: {}), {} withdrawals/hour ({}); {run}\n",
+            l.deposits_per_hour,
+            l.deposit_usd.describe(|x| format!("${x}")),
+            l.deposit_mix.as_str(),
+            l.withdrawals_per_hour,
+            l.withdraw_usd.describe(|x| format!("${x}")),
+        ));
+    }
     if !s.scripted.is_empty() {
         out.push_str(&format!(
             "scripted: {} actions by {}\n",

@@ -772,7 +772,10 @@ fn read_weights(
             }
             let sum: f64 = w.iter().sum();
             if !idx.is_empty() && (sum - 1.0).abs() > 1e-6 {
-                r.issue(&path, format!("weights must sum to 1, sum is {sum}"));
+                r.issue(
+                    &path,
+                    format!("weights must sum to 1, sum is {}", (sum * 1e9).round() / 1e9),
+                );
                 return None;
             }
             Some((idx, w))
@@ -1384,7 +1387,13 @@ fn read_jlp(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]) -> Optio
         return None;
     }
     if (weight_sum - 1.0).abs() > 1e-6 {
-        r.issue(&ct.path, format!("custody weights must sum to 1, sum is {weight_sum}"));
+        r.issue(
+            &ct.path,
+            format!(
+                "custody weights must sum to 1, sum is {}",
+                (weight_sum * 1e9).round() / 1e9
+            ),
+        );
         return None;
     }
     if !custodies.iter().any(|c| !c.stable) {

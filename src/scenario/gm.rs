@@ -965,7 +965,10 @@ pub(super) fn read_gm(r: &mut Reader, v: &Node, name: &str, assets: &[AssetSpec]
     }
     let sum: f64 = markets.iter().map(|m| m.weight).sum();
     if (sum - 1.0).abs() > 1e-6 {
-        r.issue(&mt.path, format!("market weights must sum to 1, sum is {sum}"));
+        r.issue(
+            &mt.path,
+            format!("market weights must sum to 1, sum is {}", (sum * 1e9).round() / 1e9),
+        );
         ok = false;
     }
     for (i, m) in markets.iter().enumerate() {

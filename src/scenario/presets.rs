@@ -3,13 +3,15 @@
 //! compiled in so that they work from any directory.
 
 /// Names of the presets.
-pub const NAMES: &[&str] = &["jlp_baseline", "jlp_crash"];
+pub const NAMES: &[&str] = &["jlp_baseline", "jlp_crash", "glv_baseline", "gm_synthetic_squeeze"];
 
 /// Text of a preset.
 pub fn preset(name: &str) -> Option<&'static str> {
     match name {
         "jlp_baseline" => Some(include_str!("../../scenarios/jlp_baseline.toml")),
         "jlp_crash" => Some(include_str!("../../scenarios/jlp_crash.toml")),
+        "glv_baseline" => Some(include_str!("../../scenarios/glv_baseline.toml")),
+        "gm_synthetic_squeeze" => Some(include_str!("../../scenarios/gm_synthetic_squeeze.toml")),
         _ => None,
     }
 }

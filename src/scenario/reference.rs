@@ -31,6 +31,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "A population of traders arriving at random (Poisson) and trading every venue with the same random draws. `leverage`, `notional_usd` and `holding` are distribution tables sharing the keys below (`traders.<distribution>`): leverage in x, notional in USD, holding as a duration.",
     ),
     (
+        "lps",
+        "`[lps]`",
+        "LP flows: deposits and withdrawals arriving at random (Poisson), the same draws for every venue, and a run rule: while the LP token price is more than `run.drawdown` below its peak (the price recorded at the previous step), LPs withdraw `run.rate_per_hour` of the supply an hour until `run.max_fraction` of it has left. `deposit_usd` and `withdraw_usd` are distribution tables (USD). GM and GLV venues take LP flows; the JLP venue refuses them.",
+    ),
+    (
         "scripted",
         "`[scripted.<account>]`",
         "Accounts that submit timed orders, for exact tests and adversaries. An order that a venue refuses is counted as rejected, like any other.",
@@ -38,7 +43,7 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     (
         "venues",
         "`[venues.<venue>]`",
-        "One table per venue, named freely; every venue runs on the same prices and the same trader draws. `kind = \"jlp\"` is a Jupiter-style multi-asset pool (MECHANISMS.md section 2). `borrow` and `impact` set defaults for every custody; a custody's own `borrow` and `impact` tables override them key by key.",
+        "One table per venue, named freely; every venue runs on the same prices and the same trader draws. `kind = \"jlp\"` is a Jupiter-style multi-asset pool (MECHANISMS.md section 2): `borrow` and `impact` set defaults for every custody; a custody's own `borrow` and `impact` tables override them key by key. `kind = \"gm\"` is one or more GMX-style GM markets whose tokens the LPs hold, `kind = \"glv\"` the same markets wrapped in a GLV with keeper shifts (MECHANISMS.md section 1): each market (`markets.<market>`) starts from a published `preset` and every key set overrides it; market keys marked \"from the market's preset\" default to the preset's value.",
     ),
 ];
 
@@ -52,7 +57,7 @@ pub fn reference_markdown(docs: &[KeyDoc]) -> String {
          the key path and the reason.\n\
          - `extends = \"file.toml\"` (relative to the scenario) or `extends = \"preset:NAME\"` starts from another \
          scenario: tables merge key by key and other values replace, except that a table whose `kind` or `dist` \
-         differs from the inherited one replaces it whole. Presets: `jlp_baseline`, `jlp_crash`.\n\
+         differs from the inherited one replaces it whole. Presets: `jlp_baseline`, `jlp_crash`, `glv_baseline`, `gm_synthetic_squeeze`.\n\
          - Durations are strings with a unit (`\"90s\"`, `\"15m\"`, `\"4h\"`, `\"30d\"`, `\"2w\"`; `m` is minutes) \
          or whole seconds. Rates are annual fractions (APR: 0.35 = 35 %/year); volatilities are annualized; fees \
          in `_bps` keys are basis points (1 bps = 0.01 %).\n\

@@ -25,6 +25,18 @@ pub enum MixRule {
     Random,
 }
 
+impl MixRule {
+    /// Name in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MixRule::Balanced => "balanced",
+            MixRule::LongToken => "long",
+            MixRule::ShortToken => "short",
+            MixRule::Random => "random",
+        }
+    }
+}
+
 /// LPs leave while the LP price is below its running peak by more than a threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunRule {

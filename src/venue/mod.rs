@@ -131,10 +131,12 @@ pub enum Reject {
     Reserve,
     /// The operation is stopped (a GLV with a market whose pool value is negative).
     Halted,
+    /// Trader PnL exceeds the withdrawal PnL cap of the pool (GMX `validateMaxPnl`).
+    PnlCap,
 }
 
 /// Number of reject reasons.
-pub const REJECT_REASONS: usize = 11;
+pub const REJECT_REASONS: usize = 12;
 
 impl Reject {
     /// Every reason, in index order.
@@ -150,6 +152,7 @@ impl Reject {
         Reject::Invalid,
         Reject::Reserve,
         Reject::Halted,
+        Reject::PnlCap,
     ];
 
     /// Name used in traces and reports.
@@ -166,6 +169,7 @@ impl Reject {
             Reject::Invalid => "invalid_order",
             Reject::Reserve => "reserve",
             Reject::Halted => "halted",
+            Reject::PnlCap => "max_pnl",
         }
     }
 }

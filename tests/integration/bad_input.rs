@@ -127,19 +127,110 @@ const CASES: &[Case] = &[
     },
 ];
 
-#[test]
-fn each_bad_scenario_exits_2_naming_file_key_and_reason_and_writes_nothing() {
-    let dir = TempDir::new("bad-input");
+/// A valid GM/GLV scenario; each case breaks one thing.
+const VALID_GM: &str = r#"
+name = "bad_gm"
+horizon = "1h"
+step = "1m"
+[assets.ETH]
+price = 3000.0
+process = { kind = "gbm", vol = 0.6 }
+[assets.DOGE]
+price = 0.3
+process = { kind = "gbm", vol = 0.9 }
+[assets.USDC]
+stable = true
+[venues.gm]
+kind = "glv"
+pool_usd = 1e6
+[venues.gm.markets.ETH]
+preset = "eth"
+weight = 0.6
+reserve_factor = 2.75
+funding = { threshold_stable = 0.04, threshold_decrease = 0.0 }
+impact = { negative_exponent = 2.0 }
+[venues.gm.markets.DOGE]
+preset = "doge"
+long_token = "ETH"
+weight = 0.4
+pnl_caps = { adl = 0.55, after_adl = 0.5 }
+"#;
+
+const GM_CASES: &[Case] = &[
+    Case {
+        name: "crossed funding thresholds",
+        from: "threshold_decrease = 0.0",
+        to: "threshold_decrease = 0.05",
+        want: &[
+            "venues.gm.markets.ETH.funding.threshold_decrease: must not exceed threshold_stable (0.04): the thresholds are crossed, was 0.05",
+        ],
+    },
+    Case {
+        name: "crossed ADL thresholds",
+        from: "after_adl = 0.5",
+        to: "after_adl = 0.6",
+        want: &[
+            "venues.gm.markets.DOGE.pnl_caps.after_adl: must be below pnl_caps.adl (0.55): the thresholds are crossed, was 0.6",
+        ],
+    },
+    Case {
+        name: "exponent below 1",
+        from: "negative_exponent = 2.0",
+        to: "negative_exponent = 0.5",
+        want: &["venues.gm.markets.ETH.impact.negative_exponent: exponents must be at least 1, was 0.5"],
+    },
+    Case {
+        name: "reserve factor 0",
+        from: "reserve_factor = 2.75",
+        to: "reserve_factor = 0.0",
+        want: &["venues.gm.markets.ETH.reserve_factor: must be > 0, was 0"],
+    },
+    Case {
+        name: "negative reserve factor",
+        from: "reserve_factor = 2.75",
+        to: "reserve_factor = -1.0",
+        want: &["venues.gm.markets.ETH.reserve_factor: must be > 0, was -1"],
+    },
+    Case {
+        name: "weights that do not add up",
+        from: "weight = 0.4",
+        to: "weight = 0.3",
+        want: &["venues.gm.markets: market weights must sum to 1, sum is 0.9"],
+    },
+    Case {
+        name: "GLV markets on different tokens",
+        from: "long_token = \"ETH\"",
+        to: "long_token = \"DOGE\"",
+        want: &["venues.gm.markets.DOGE: GLV markets must share the long and short tokens of the first market"],
+    },
+    Case {
+        name: "unknown preset",
+        from: "preset = \"doge\"",
+        to: "preset = \"shib\"",
+        want: &["venues.gm.markets.DOGE.preset: must be one of base, synthetic"],
+    },
+    Case {
+        name: "unknown market key",
+        from: "weight = 0.6",
+        to: "weight = 0.6\nmax_oi_usd = 1e6",
+        want: &["venues.gm.markets.ETH.max_oi_usd: unknown key"],
+    },
+];
+
+/// Writes each case's scenario, runs `run` and `validate`, and checks exit
+/// code 2, the file, the key and the reason, and that no output was made.
+fn check_cases(valid: &str, cases: &[Case], tag: &str) {
+    let dir = TempDir::new(tag);
     dir.write("bad.csv", "time,price\n0,10\n60,11\n120,12x\n180,13\n");
-    for (i, case) in CASES.iter().enumerate() {
+    for (i, case) in cases.iter().enumerate() {
         assert_eq!(
-            VALID.matches(case.from).count(),
+            valid.matches(case.from).count(),
             1,
             "{}: base text must contain {:?} once",
             case.name,
             case.from
         );
-        let file = dir.write(&format!("case{i}.toml"), &VALID.replace(case.from, case.to));
+        let file = dir.write(&format!("case{i}.toml"), &valid.replace(case.from, case.to));
         let out = dir.path().join(format!("out{i}"));
         for cmd in ["run", "validate"] {
             let mut args = vec![cmd, file.to_str().unwrap()];
@@ -165,6 +256,20 @@ fn each_bad_scenario_exits_2_naming_file_key_and_reason_and_writes_nothing() {
         }
         assert!(!out.exists(), "{}: output folder was created", case.name);
     }
+}
+
+#[test]
+fn each_bad_scenario_exits_2_naming_file_key_and_reason_and_writes_nothing() {
+    check_cases(VALID, CASES, "bad-input");
+}
+
+#[test]
+fn each_bad_gm_scenario_exits_2_naming_file_key_and_reason() {
+    let dir = TempDir::new("valid-gm");
+    let ok = dir.write("ok.toml", VALID_GM);
+    let o = perpsim(&["validate", ok.to_str().unwrap()], &repo());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    check_cases(VALID_GM, GM_CASES, "bad-gm");
 }
 
 #[test]
@@ -221,5 +326,9 @@ fn extends_cycles_and_missing_presets_are_errors() {
     let p = dir.write("p.toml", "extends = \"preset:nope\"\n");
     let o = perpsim(&["validate", p.to_str().unwrap()], &repo());
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no preset named \"nope\" (presets: jlp_baseline, jlp_crash)"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "no preset named \"nope\" (presets: jlp_baseline, jlp_crash, glv_baseline, gm_synthetic_squeeze)"
+        )
+    );
 }

@@ -1,5 +1,5 @@
 //! docs/scenario-reference.md is generated from the reader: every key the
-//! reader knows, with its unit and default. Two kitchen-sink scenarios
+//! reader knows, with its unit and default. Three kitchen-sink scenarios
 //! exercise every key; this test fails when the document is out of date.
 
 use crate::common::repo;
@@ -8,7 +8,11 @@ use perpsim::scenario::{KeyDoc, load, reference_markdown};
 #[test]
 fn scenario_reference_is_current() {
     let mut docs: Vec<KeyDoc> = Vec::new();
-    for f in ["tests/fixtures/kitchen_a.toml", "tests/fixtures/kitchen_b.toml"] {
+    for f in [
+        "tests/fixtures/kitchen_a.toml",
+        "tests/fixtures/kitchen_b.toml",
+        "tests/fixtures/kitchen_c.toml",
+    ] {
         let loaded = load(&repo().join(f)).unwrap_or_else(|e| panic!("{f}:\n{e}"));
         for d in loaded.docs {
             if !docs.iter().any(|x| x.pattern == d.pattern) {
@@ -31,6 +35,9 @@ fn scenario_reference_is_current() {
         "venues.<venue>.borrow.target_rate",
         "assets.<asset>.process.jump_intensity",
         "traders.<distribution>.median",
+        "venues.<venue>.markets.<market>.pnl_caps.after_adl",
+        "venues.<venue>.glv.shift_max_loss",
+        "lps.run.drawdown",
     ] {
         assert!(text.contains(&format!("`{key}`")), "{key} missing");
     }

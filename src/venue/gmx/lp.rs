@@ -142,6 +142,14 @@ impl GmVenue {
         if !gt0(pv) || !gt0(gm) || gm > mk.supply * (1.0 + 1e-12) {
             return Err(Reject::Halted);
         }
+        // GMX `validateMaxPnl`: no withdrawal while a side's PnL is above the withdrawal cap.
+        let cap = mk.p.pnl_caps.withdrawals;
+        if [Side::Long, Side::Short]
+            .iter()
+            .any(|&s| mk.pnl_to_pool_factor(s, prices) > cap)
+        {
+            return Err(Reject::PnlCap);
+        }
         let usd = gm.min(mk.supply) * pv / mk.supply;
         let px = [prices[mk.tokens[0]], prices[mk.tokens[1]]];
         let mut out = [0.0; 2];

@@ -137,8 +137,13 @@ struct DecreasePlan {
     payout: [f64; 2],
     /// Collateral left on the position, tokens.
     remaining_coll: f64,
-    /// Costs nobody paid, USD (bad debt).
+    /// Costs nobody paid, USD (GMX's `remainingCostUsd`).
     unpaid_usd: f64,
+    /// The part of them already counted in pool value, USD (bad debt):
+    /// funding the pool fronted, losses beyond the collateral and the LPs'
+    /// share of unpaid borrowing fees. Unpaid position and liquidation fees
+    /// and impact are revenue not received, not a loss of pool value.
+    bad_debt_usd: f64,
     position_fee_usd: f64,
     borrow_usd: f64,
     liquidation_fee_usd: f64,
@@ -314,6 +319,20 @@ impl GmVenue {
                 && p.side == side
                 && side_pnl_usd(side, p.size_usd, p.size_tokens, price) > 0.0
         })
+    }
+
+    /// Number of open positions the exact liquidation rule would liquidate
+    /// now (a check for tests: after [`Venue::liquidate`] it is 0).
+    pub fn liquidatable_positions(&self, prices: &[f64]) -> usize {
+        self.positions
+            .iter()
+            .filter(|p| p.live && self.is_liquidatable(p, prices))
+            .count()
+    }
+
+    /// Number of markets.
+    pub fn market_count(&self) -> usize {
+        self.mk.len()
     }
 
     /// Pool value of a market, USD, with PnL capped as `cap`.
@@ -533,7 +552,8 @@ impl GmVenue {
                 }
             }
         } else {
-            self.rechecks.push(Reverse((t_s + 1, slot, generation)));
+            // No band: check exactly at the next liquidation pass (this step's, if still to come).
+            self.rechecks.push(Reverse((t_s, slot, generation)));
         }
         // Exit triggers on the index price from the plan.
         let pos = &self.positions[slot as usize];
@@ -997,10 +1017,15 @@ impl GmVenue {
         if plan.funding_shortfall > 0.0 {
             early_stop = plan.pay_to_pool(&mut purse, plan.funding_shortfall * pc, kinds).2;
         }
-        // Negative PnL into the pool.
-        if !early_stop && plan.base_pnl_usd < 0.0 {
-            early_stop = plan.pay_to_pool(&mut purse, -plan.base_pnl_usd, kinds).2;
+        // Negative PnL into the pool (all of it unpaid after an early stop).
+        if plan.base_pnl_usd < 0.0 {
+            if early_stop {
+                plan.unpaid_usd += -plan.base_pnl_usd;
+            } else {
+                early_stop = plan.pay_to_pool(&mut purse, -plan.base_pnl_usd, kinds).2;
+            }
         }
+        plan.bad_debt_usd = plan.unpaid_usd;
         // Fees: position, borrowing, liquidation.
         let fee = self.position_fee_usd(m, delta, impact.applied_usd);
         let liq_fee = if reason == Reason::Liquidation {
@@ -1026,8 +1051,12 @@ impl GmVenue {
             plan.liquidation_fee_usd = liq_fee * paid_frac;
             plan.fees_protocol_usd = receiver_usd * paid_frac;
             plan.fees_pool_usd = (total_fee - receiver_usd - affiliate_usd) * paid_frac;
+            plan.bad_debt_usd += pend.borrow_usd * (1.0 - paid_frac) * (1.0 - r.borrowing);
             plan.unpaid_usd += rem;
             early_stop = rem > 0.0;
+        } else if early_stop {
+            plan.bad_debt_usd += pend.borrow_usd * (1.0 - r.borrowing);
+            plan.unpaid_usd += total_fee;
         }
         // Negative impact into the pool; the impact pool books its value.
         if !early_stop && impact.applied_usd < 0.0 {
@@ -1161,7 +1190,7 @@ impl GmVenue {
         mk.oi_tokens[s] = (mk.oi_tokens[s] - plan.tokens_delta).max(0.0);
         mk.oi_coll[s][kind] = (mk.oi_coll[s][kind] - plan.size_delta).max(0.0);
         mk.pending_impact -= plan.pending_delta;
-        let mut bad_debt = plan.unpaid_usd;
+        let mut bad_debt = plan.bad_debt_usd;
         if plan.full {
             mk.borrow_snap_sum[s] -= pos.size_usd * pos.borrow_snap;
             self.remove(slot);
@@ -1329,13 +1358,15 @@ impl GmVenue {
 
     /// Runs the ADL keeper on one market side until its PnL-to-pool factor is
     /// at or below the after-ADL level or no profitable position is left.
-    fn deleverage_side(&mut self, m: usize, side: Side, cx: &mut Cx) {
+    /// Returns whether it closed anything.
+    fn deleverage_side(&mut self, m: usize, side: Side, cx: &mut Cx) -> bool {
         let prices = cx.prices;
         let caps = self.mk[m].p.pnl_caps;
         // Cheap test first: only a profitable side can need ADL.
         if self.mk[m].side_pnl(side, prices) <= 0.0 || self.mk[m].pnl_to_pool_factor(side, prices) <= caps.adl {
-            return;
+            return false;
         }
+        let events = self.counters.adl_events;
         let price = prices[self.mk[m].p.index];
         let mut order = std::mem::take(&mut self.cand);
         order.clear();
@@ -1358,7 +1389,9 @@ impl GmVenue {
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let target = caps.after_adl;
         for &(_, slot, _) in &order {
-            for _attempt in 0..4 {
+            // Two partial closes sized to land on the target (fees, impact and
+            // the traders' cap make the first one inexact), then the rest.
+            for attempt in 0..3 {
                 let mk = &self.mk[m];
                 let factor = mk.pnl_to_pool_factor(side, prices);
                 if factor <= target || !self.positions[slot as usize].live {
@@ -1373,19 +1406,24 @@ impl GmVenue {
                 let v = mk.side_pool_usd(side, prices);
                 let capped = mk.side_pnl_capped(side, prices);
                 let scale = if big_p > 0.0 { (capped / big_p).min(1.0) } else { 1.0 };
-                let need = if v.is_finite() && v > 0.0 {
-                    (big_p - target * v) / (pnl * (1.0 - target * scale))
+                let denom = pnl * (1.0 - target * scale);
+                let need = if attempt < 2 && gt0(v) && v.is_finite() && gt0(denom) {
+                    (big_p - target * v) / denom
                 } else {
                     1.0
                 };
                 let frac = (need * 1.001).clamp(0.0, 1.0);
                 let size = p.size_usd;
-                let delta = if frac >= 1.0 { size } else { size * frac };
-                if self.decrease(slot, Some(delta), Reason::Adl, "adl", cx).is_err() {
-                    // A partial ADL that cannot pay its costs closes the position fully.
-                    if self.decrease(slot, None, Reason::Adl, "adl", cx).is_err() {
-                        break;
-                    }
+                let delta = if frac >= 1.0 || !gt0(frac) {
+                    None
+                } else {
+                    Some(size * frac)
+                };
+                // A partial ADL that cannot pay its costs closes the position fully.
+                if self.decrease(slot, delta, Reason::Adl, "adl", cx).is_err()
+                    && (delta.is_none() || self.decrease(slot, None, Reason::Adl, "adl", cx).is_err())
+                {
+                    break;
                 }
             }
             if self.mk[m].pnl_to_pool_factor(side, prices) <= target {
@@ -1393,6 +1431,7 @@ impl GmVenue {
             }
         }
         self.cand = order;
+        self.counters.adl_events > events
     }
 }
 
@@ -1635,8 +1674,18 @@ impl Venue for GmVenue {
 
     fn deleverage(&mut self, cx: &mut Cx) {
         for m in 0..self.mk.len() {
-            for side in [Side::Long, Side::Short] {
-                self.deleverage_side(m, side, cx);
+            // In a single-token market both sides draw on one pool, so paying
+            // one side's profits can push the other over its cap: repeat
+            // until neither side needs ADL (each round closes positions, so
+            // it ends).
+            for _round in 0..8 {
+                let mut acted = false;
+                for side in [Side::Long, Side::Short] {
+                    acted |= self.deleverage_side(m, side, cx);
+                }
+                if !acted {
+                    break;
+                }
             }
         }
     }
