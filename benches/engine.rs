@@ -11,6 +11,8 @@ use perpsim::engine::metrics::Metric;
 use perpsim::market::Market;
 use perpsim::scenario::{Scenario, load_with};
 use perpsim::venue::Side;
+use perpsim::venue::gmx::MarketPreset;
+use perpsim::venue::gmx::formulas::{next_funding, position_impact_usd};
 use perpsim::venue::jlp::formulas::{
     BorrowCurve, ImpactParams, additive_impact_fraction, borrow_rate_apr, linear_impact_fraction, liquidation_price,
     position_fee,
@@ -49,6 +51,13 @@ fn formulas(c: &mut Criterion) {
     c.bench_function("formulas/liquidation_price", |b| {
         b.iter(|| liquidation_price(Side::Long, black_box(100.0), 1000.0, 100.0, 0.6, 0.0, 0.002))
     });
+    let doge = MarketPreset::Doge.params();
+    c.bench_function("formulas/gmx_position_impact_usd", |b| {
+        b.iter(|| position_impact_usd(black_box(4e6), 3e6, Side::Long, black_box(50_000.0), &doge.position_impact))
+    });
+    c.bench_function("formulas/gmx_next_funding", |b| {
+        b.iter(|| next_funding(black_box(1e-9), black_box(4e6), 3e6, 60.0, &doge.funding))
+    });
 }
 
 fn market(c: &mut Criterion) {
@@ -69,15 +78,22 @@ fn market(c: &mut Criterion) {
 fn paths(c: &mut Criterion) {
     let mut group = c.benchmark_group("path");
     group.sample_size(20);
-    for (name, traders) in [("jlp_baseline_1d", 24.0), ("jlp_baseline_1d_no_traders", 0.0)] {
-        let scn = scenario(
-            "scenarios/jlp_baseline.toml",
-            &[
-                ("horizon", toml::Value::String("1d".into())),
-                ("traders.arrival_rate_per_hour", toml::Value::Float(traders)),
-                ("traders.warm_start", toml::Value::Boolean(traders > 0.0)),
-            ],
-        );
+    for (name, file, traders) in [
+        ("jlp_baseline_1d", "jlp_baseline", 24.0),
+        ("jlp_baseline_1d_no_traders", "jlp_baseline", 0.0),
+        ("glv_baseline_1d", "glv_baseline", 21.0),
+        ("glv_baseline_1d_no_traders", "glv_baseline", 0.0),
+    ] {
+        let mut overrides = vec![
+            ("horizon", toml::Value::String("1d".into())),
+            ("traders.arrival_rate_per_hour", toml::Value::Float(traders)),
+            ("traders.warm_start", toml::Value::Boolean(traders > 0.0)),
+        ];
+        if traders == 0.0 && file == "glv_baseline" {
+            overrides.push(("lps.deposits_per_hour", toml::Value::Float(0.0)));
+            overrides.push(("lps.withdrawals_per_hour", toml::Value::Float(0.0)));
+        }
+        let scn = scenario(&format!("scenarios/{file}.toml"), &overrides);
         let mut ws = Workspace::new(&scn);
         let a = ws.run_path(1, 0, false).metrics;
         let b = ws.run_path(1, 0, false).metrics;
