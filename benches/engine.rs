@@ -53,7 +53,15 @@ fn formulas(c: &mut Criterion) {
     });
     let doge = MarketPreset::Doge.params();
     c.bench_function("formulas/gmx_position_impact_usd", |b| {
-        b.iter(|| position_impact_usd(black_box(4e6), 3e6, Side::Long, black_box(50_000.0), &doge.position_impact))
+        b.iter(|| {
+            position_impact_usd(
+                black_box(4e6),
+                3e6,
+                Side::Long,
+                black_box(50_000.0),
+                &doge.position_impact,
+            )
+        })
     });
     c.bench_function("formulas/gmx_next_funding", |b| {
         b.iter(|| next_funding(black_box(1e-9), black_box(4e6), 3e6, 60.0, &doge.funding))

@@ -522,23 +522,21 @@ impl GmVenue {
                 Side::Long => price * (1.0 - delta),
                 Side::Short => price * (1.0 + delta),
             };
-            let dir = match side {
-                Side::Long => 0,
-                Side::Short => 1,
-            };
-            self.liq[index][dir].push(Entry {
+            let entry = Entry {
                 key: ix_key,
                 slot,
                 generation,
-            });
-            let mut refresh = |a: usize, d: usize, key: f64| {
-                if d == 0 {
-                    self.watch_lo[a] = self.watch_lo[a].max(key);
-                } else {
-                    self.watch_hi[a] = self.watch_hi[a].min(key);
-                }
             };
-            refresh(index, dir, ix_key);
+            match side {
+                Side::Long => {
+                    self.liq[index][0].push(entry);
+                    self.watch_lo[index] = self.watch_lo[index].max(ix_key);
+                }
+                Side::Short => {
+                    self.liq[index][1].push(entry);
+                    self.watch_hi[index] = self.watch_hi[index].min(ix_key);
+                }
+            }
             if c > 0.0 && !(coll_asset == index && side == Side::Long) {
                 let key = pc * (1.0 - delta);
                 self.liq[coll_asset][0].push(Entry { key, slot, generation });
@@ -1340,7 +1338,9 @@ impl GmVenue {
         self.scratch = fired;
     }
 
-    /// Equity of an open position if closed now without fees or impact, USD.
+    /// Equity of an open position, USD: collateral after funding owed, capped
+    /// PnL, pending impact and funding receivable, less borrowing; no close
+    /// fee or close impact.
     fn equity_usd(&self, pos: &Position, prices: &[f64]) -> f64 {
         let mk = &self.mk[pos.market as usize];
         let price = prices[mk.p.index];
