@@ -2144,6 +2144,35 @@ mod tests {
         close(v.ledger().balance(USDC, Account::Traders), 125_000.0, 1e-6);
     }
 
+    /// G4 (`test/exchange/FundingFees/PairMarket.ts`): factor 1e-10,
+    /// exponent 1; a $200k long on WETH pays a $100k short on USDC for 14
+    /// days: 1e-10 · (100k / 300k) · 1,209,600 s · 200k = $8.064 =
+    /// 0.0016128 ETH, taken from the long's collateral when it decreases and
+    /// paid to the short (in ETH, the payer's token) when it closes.
+    #[test]
+    fn g4_funding_between_the_sides() {
+        let mut m = market(ETH, USDC);
+        m.funding = FundingParams {
+            factor: 1e-10,
+            ..FundingParams::NONE
+        };
+        m.long_share = 5.0 / 6.0;
+        let mut v = venue(m, 6_000_000.0);
+        let px = [5000.0, 1.0];
+        start(&mut v, &px);
+        submit(&mut v, &px, 0, order(0, Side::Long, ETH, open(200_000.0, 50_000.0))).unwrap();
+        submit(&mut v, &px, 0, order(1, Side::Short, USDC, open(100_000.0, 50_000.0))).unwrap();
+        let d14 = 14 * 86_400;
+        tick(&mut v, &px, d14);
+        close(v.counters().funding_usd, 8.064, 1e-9);
+        submit(&mut v, &px, d14, order(0, Side::Long, ETH, dec(Some(190_000.0)))).unwrap();
+        close(v.position(0, ETH, Side::Long, ETH).unwrap()[2], 10.0 - 0.0016128, 1e-12);
+        let eth_before = v.ledger().balance(ETH, Account::Traders);
+        submit(&mut v, &px, d14, order(1, Side::Short, USDC, dec(None))).unwrap();
+        close(v.ledger().balance(ETH, Account::Traders) - eth_before, 0.0016128, 1e-12);
+        assert!(v.conservation_error_usd(d14, &px) < 1e-6);
+    }
+
     /// G9 (pre-v2.2): a $50k long at $5000 with -0.1 % impact holds 9.99
     /// ETH and puts 0.01 ETH in the impact pool at once.
     #[test]
