@@ -28,10 +28,13 @@ pub enum Account {
     Traders = 5,
     /// External: LPs' wallets.
     Lps = 6,
+    /// External: the other makers and arbitrageurs of an order book, the
+    /// counterparties whose positions the venue does not track.
+    Makers = 7,
 }
 
 /// Number of accounts.
-pub const ACCOUNTS: usize = 7;
+pub const ACCOUNTS: usize = 8;
 
 impl Account {
     /// Every account, in index order.
@@ -43,11 +46,12 @@ impl Account {
         Account::Claimable,
         Account::Traders,
         Account::Lps,
+        Account::Makers,
     ];
 
     /// Whether the account is held by the venue.
     pub fn is_internal(self) -> bool {
-        !matches!(self, Account::Traders | Account::Lps)
+        !matches!(self, Account::Traders | Account::Lps | Account::Makers)
     }
 }
 

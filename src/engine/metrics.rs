@@ -38,11 +38,19 @@ pub enum Metric {
     LpDepositsUsd,
     LpWithdrawalsUsd,
     ShiftedUsd,
+    VaultSpreadUsd,
+    VaultInventoryUsd,
+    VaultFundingUsd,
+    VaultBackstopUsd,
+    VaultFeesUsd,
+    LiquidatedBookUsd,
+    LiquidatedBackstopUsd,
+    PeakCascadeDepth,
     ConservationError,
 }
 
 /// Number of metrics.
-pub const N_METRICS: usize = 35;
+pub const N_METRICS: usize = 43;
 
 /// Name, unit and meaning of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +259,54 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         "shifted_usd",
         "USD",
         "value moved between markets by vault keepers (GLV shifts)",
+    ),
+    info(
+        Metric::VaultSpreadUsd,
+        "vault_spread_usd",
+        "USD",
+        "order-book vault: spread captured by its quotes (fill against mid)",
+    ),
+    info(
+        Metric::VaultInventoryUsd,
+        "vault_inventory_usd",
+        "USD",
+        "order-book vault: market-making PnL after spread, fees and funding (inventory and adverse selection)",
+    ),
+    info(
+        Metric::VaultFundingUsd,
+        "vault_funding_usd",
+        "USD",
+        "order-book vault: funding received on its positions (negative: paid)",
+    ),
+    info(
+        Metric::VaultBackstopUsd,
+        "vault_backstop_usd",
+        "USD",
+        "order-book vault: result of positions it inherited as backstop (buffers, losses, unwinding)",
+    ),
+    info(
+        Metric::VaultFeesUsd,
+        "vault_fees_usd",
+        "USD",
+        "order-book vault: its share of trading fees and liquidation fees",
+    ),
+    info(
+        Metric::LiquidatedBookUsd,
+        "liquidated_book_usd",
+        "USD",
+        "liquidated notional closed through the order book",
+    ),
+    info(
+        Metric::LiquidatedBackstopUsd,
+        "liquidated_backstop_usd",
+        "USD",
+        "liquidated notional taken over by the vault's backstop",
+    ),
+    info(
+        Metric::PeakCascadeDepth,
+        "peak_cascade_depth",
+        "count",
+        "most liquidation rounds in one step (each round's fills moved the mark)",
     ),
     info(
         Metric::ConservationError,

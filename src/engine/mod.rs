@@ -298,6 +298,14 @@ fn finish_metrics(
     set(Metric::LpDepositsUsd, c.lp_deposits_usd);
     set(Metric::LpWithdrawalsUsd, c.lp_withdrawals_usd);
     set(Metric::ShiftedUsd, c.shifted_usd);
+    set(Metric::VaultSpreadUsd, c.vault_spread_usd);
+    set(Metric::VaultInventoryUsd, c.vault_inventory_usd);
+    set(Metric::VaultFundingUsd, c.vault_funding_usd);
+    set(Metric::VaultBackstopUsd, c.vault_backstop_usd);
+    set(Metric::VaultFeesUsd, c.vault_fees_usd);
+    set(Metric::LiquidatedBookUsd, c.liquidated_book_usd);
+    set(Metric::LiquidatedBackstopUsd, c.liquidated_backstop_usd);
+    set(Metric::PeakCascadeDepth, c.peak_cascade_depth as f64);
     set(Metric::ConservationError, conservation);
     PathMetrics {
         path,

@@ -133,6 +133,22 @@ impl Event {
             note: "",
         }
     }
+
+    /// An LP deposit (`deposit`) or withdrawal of `usd` at `t_s`: the
+    /// amount as its size, paid in (negative) or out (positive) as its payout.
+    pub fn lp_flow(t_s: u64, deposit: bool, usd: f64) -> Event {
+        let (kind, payout_usd) = if deposit {
+            (EventKind::LpDeposit, -usd)
+        } else {
+            (EventKind::LpWithdraw, usd)
+        };
+        Event {
+            size_usd: usd,
+            payout_usd,
+            note: "lp",
+            ..Event::new(t_s, kind, u32::MAX, usize::MAX, Side::Long)
+        }
+    }
 }
 
 /// Trace buffer of one venue on one path.

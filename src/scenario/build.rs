@@ -957,9 +957,19 @@ fn read_action(r: &mut Reader, a: &Node, assets: &[AssetSpec], account: u32, hor
     );
     let collateral = r.string(
         a,
-        spec("collateral", "asset", "Collateral token (default: the venue's choice: on JLP the market's token for longs and the first stablecoin for shorts; on GM the market's long token for longs and its short token for shorts)."),
+        spec("collateral", "asset", "Collateral token (default: the venue's choice: on JLP the market's token for longs and the first stablecoin for shorts; on GM the market's long token for longs and its short token for shorts; on order-book venues the settlement stablecoin)."),
         Default::None,
     );
+    let cross = r.choice(
+        a,
+        spec(
+            "margin",
+            "text",
+            "`isolated` (the position's own margin) or `cross` (the account's shared collateral); order-book venues only, the pool designs ignore it.",
+        ),
+        &["isolated", "cross"],
+        Default::Value("isolated"),
+    ) == Some("cross");
     let kind = match action? {
         "open" | "increase" => {
             let size = r.f64(
@@ -1041,6 +1051,7 @@ fn read_action(r: &mut Reader, a: &Node, assets: &[AssetSpec], account: u32, hor
             collateral: c,
             kind,
             exit: ExitPlan::NONE,
+            cross,
         },
     })
 }
@@ -1063,14 +1074,15 @@ fn read_venues(r: &mut Reader, root: &Node, assets: &[AssetSpec]) -> Vec<VenueSp
             spec(
                 "kind",
                 "text",
-                "Pool design: `jlp` (Jupiter-style index pool), `gm` (GMX GM markets) or `glv` (GM markets in a GLV).",
+                "Pool design: `jlp` (Jupiter-style index pool), `gm` (GMX GM markets), `glv` (GM markets in a GLV), `hlp` or `llp` (order-book vaults in the Hyperliquid or Lighter style).",
             ),
-            &["jlp", "gm", "glv"],
+            &["jlp", "gm", "glv", "hlp", "llp"],
             Default::Required,
         );
         let spec_ = match kind {
             Some("jlp") => read_jlp(r, &v, &name, assets).map(VenueSpec::Jlp),
             Some(k @ ("gm" | "glv")) => super::gm::read_gm(r, &v, &name, assets, k == "glv").map(VenueSpec::Gm),
+            Some(k @ ("hlp" | "llp")) => super::book::read_book(r, &v, &name, assets, k == "llp").map(VenueSpec::Book),
             _ => None,
         };
         r.finish(&v);

@@ -9,6 +9,7 @@
 //! The key reference (every key, unit and default) is generated from the
 //! reader itself; see `docs/scenario-reference.md`.
 
+mod book;
 mod build;
 mod gm;
 mod load;

@@ -3,7 +3,14 @@
 //! compiled in so that they work from any directory.
 
 /// Names of the presets.
-pub const NAMES: &[&str] = &["jlp_baseline", "jlp_crash", "glv_baseline", "gm_synthetic_squeeze"];
+pub const NAMES: &[&str] = &[
+    "jlp_baseline",
+    "jlp_crash",
+    "glv_baseline",
+    "gm_synthetic_squeeze",
+    "hlp_baseline",
+    "llp_baseline",
+];
 
 /// Text of a preset.
 pub fn preset(name: &str) -> Option<&'static str> {
@@ -12,6 +19,8 @@ pub fn preset(name: &str) -> Option<&'static str> {
         "jlp_crash" => Some(include_str!("../../scenarios/jlp_crash.toml")),
         "glv_baseline" => Some(include_str!("../../scenarios/glv_baseline.toml")),
         "gm_synthetic_squeeze" => Some(include_str!("../../scenarios/gm_synthetic_squeeze.toml")),
+        "hlp_baseline" => Some(include_str!("../../scenarios/hlp_baseline.toml")),
+        "llp_baseline" => Some(include_str!("../../scenarios/llp_baseline.toml")),
         _ => None,
     }
 }

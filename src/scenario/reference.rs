@@ -43,7 +43,7 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     (
         "venues",
         "`[venues.<venue>]`",
-        "One table per venue, named freely; every venue runs on the same prices and the same trader draws. `kind = \"jlp\"` is a Jupiter-style multi-asset pool (MECHANISMS.md section 2): `borrow` and `impact` set defaults for every custody; a custody's own `borrow` and `impact` tables override them key by key. `kind = \"gm\"` is one or more GMX-style GM markets whose tokens the LPs hold, `kind = \"glv\"` the same markets wrapped in a GLV with keeper shifts (MECHANISMS.md section 1): each market (`markets.<market>`) starts from a published `preset` and every key set overrides it; market keys marked \"from the market's preset\" default to the preset's value.",
+        "One table per venue, named freely; every venue runs on the same prices and the same trader draws. `kind = \"jlp\"` is a Jupiter-style multi-asset pool (MECHANISMS.md section 2): `borrow` and `impact` set defaults for every custody; a custody's own `borrow` and `impact` tables override them key by key. `kind = \"gm\"` is one or more GMX-style GM markets whose tokens the LPs hold, `kind = \"glv\"` the same markets wrapped in a GLV with keeper shifts (MECHANISMS.md section 1): each market (`markets.<market>`) starts from a published `preset` and every key set overrides it; market keys marked \"from the market's preset\" default to the preset's value. `kind = \"hlp\"` and `kind = \"llp\"` are order books whose vault is one market maker and the liquidation backstop, in the style of Hyperliquid's HLP and Lighter's LLP (MECHANISMS.md sections 3 and 4.1): the two share every key and differ in the defaults and the liquidation rule; each market (`markets.<market>`) sets its margin tiers, the other makers' depth and its thinning over time, and the vault's quotes.",
     ),
 ];
 
@@ -57,7 +57,7 @@ pub fn reference_markdown(docs: &[KeyDoc]) -> String {
          the key path and the reason.\n\
          - `extends = \"file.toml\"` (relative to the scenario) or `extends = \"preset:NAME\"` starts from another \
          scenario: tables merge key by key and other values replace, except that a table whose `kind` or `dist` \
-         differs from the inherited one replaces it whole. Presets: `jlp_baseline`, `jlp_crash`, `glv_baseline`, `gm_synthetic_squeeze`.\n\
+         differs from the inherited one replaces it whole. Presets: `jlp_baseline`, `jlp_crash`, `glv_baseline`, `gm_synthetic_squeeze`, `hlp_baseline`, `llp_baseline`.\n\
          - Durations are strings with a unit (`\"90s\"`, `\"15m\"`, `\"4h\"`, `\"30d\"`, `\"2w\"`; `m` is minutes) \
          or whole seconds. Rates are annual fractions (APR: 0.35 = 35 %/year); volatilities are annualized; fees \
          in `_bps` keys are basis points (1 bps = 0.01 %).\n\

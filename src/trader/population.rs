@@ -283,6 +283,7 @@ impl<'a> Population<'a> {
                 stop_loss_roe: roe(d.stop, p.stop_loss),
                 take_profit_roe: roe(d.target, p.take_profit),
             },
+            cross: false,
         })
     }
 

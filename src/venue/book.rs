@@ -3,7 +3,7 @@
 //! lazily), exit-trigger prices from a trader's plan, deadline tags, and the
 //! record of a refused order.
 
-use super::triggers::DeadlineWheel;
+use super::triggers::{DeadlineWheel, Entry, TriggerHeap};
 use super::{Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side};
 use crate::engine::trace::{Event, EventKind};
 use std::ops::{Index, IndexMut};
@@ -151,6 +151,37 @@ pub(crate) fn exit_prices(side: Side, entry: f64, collateral_per_size: f64, exit
         Side::Long => (at(sl, -1.0, f64::NEG_INFINITY), at(tp, 1.0, f64::INFINITY)),
         Side::Short => (at(tp, -1.0, f64::NEG_INFINITY), at(sl, 1.0, f64::INFINITY)),
     }
+}
+
+/// Pushes a position's exit triggers from [`exit_prices`]: `below` into
+/// `below_heap` when positive, `above` into `above_heap` when finite.
+pub(crate) fn push_exit_triggers(
+    below_heap: &mut TriggerHeap,
+    above_heap: &mut TriggerHeap,
+    (below, above): (f64, f64),
+    slot: u32,
+    generation: u32,
+) {
+    if below > 0.0 {
+        below_heap.push(Entry {
+            key: below,
+            slot,
+            generation,
+        });
+    }
+    if above.is_finite() {
+        above_heap.push(Entry {
+            key: above,
+            slot,
+            generation,
+        });
+    }
+}
+
+/// Entries held by per-market [below, above] trigger heaps, live or stale
+/// (for deciding when to compact them).
+pub(crate) fn trigger_entries(heaps: &[[TriggerHeap; 2]]) -> usize {
+    heaps.iter().map(|h| h[0].len() + h[1].len()).sum()
 }
 
 /// Issues tags for deadline entries. A position's current tag is stored on

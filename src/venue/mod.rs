@@ -12,6 +12,7 @@
 pub(crate) mod book;
 pub mod gmx;
 pub mod jlp;
+pub mod orderbook;
 pub mod triggers;
 
 use crate::engine::ledger::Ledger;
@@ -87,6 +88,9 @@ pub struct Order {
     pub kind: OrderKind,
     /// Exit rule applied to the resulting position (increases only).
     pub exit: ExitPlan,
+    /// Margin the position from the account's cross collateral rather than
+    /// its own (order-book venues; the pool designs ignore it).
+    pub cross: bool,
 }
 
 /// An order's collateral left to the venue: JLP longs use the market's
@@ -133,10 +137,12 @@ pub enum Reject {
     Halted,
     /// Trader PnL exceeds the withdrawal PnL cap of the pool (GMX `validateMaxPnl`).
     PnlCap,
+    /// The order book had nothing to fill the order with.
+    NoLiquidity,
 }
 
 /// Number of reject reasons.
-pub const REJECT_REASONS: usize = 12;
+pub const REJECT_REASONS: usize = 13;
 
 impl Reject {
     /// Every reason, in index order.
@@ -153,6 +159,7 @@ impl Reject {
         Reject::Reserve,
         Reject::Halted,
         Reject::PnlCap,
+        Reject::NoLiquidity,
     ];
 
     /// Name used in traces and reports.
@@ -170,6 +177,7 @@ impl Reject {
             Reject::Reserve => "reserve",
             Reject::Halted => "halted",
             Reject::PnlCap => "max_pnl",
+            Reject::NoLiquidity => "no_liquidity",
         }
     }
 }
@@ -213,6 +221,23 @@ pub struct Counters {
     pub lp_withdrawals_usd: f64,
     /// Value moved between markets by vault keepers (GLV shifts), USD.
     pub shifted_usd: f64,
+    /// Vault market making: spread captured at fill (fill vs mid), USD.
+    pub vault_spread_usd: f64,
+    /// Vault market making: inventory PnL after the spread, USD.
+    pub vault_inventory_usd: f64,
+    /// Vault funding received (negative: paid), USD.
+    pub vault_funding_usd: f64,
+    /// Vault backstop: result of inherited positions (buffers kept, losses
+    /// absorbed, unwinding), USD.
+    pub vault_backstop_usd: f64,
+    /// Vault share of trading and liquidation fees, USD.
+    pub vault_fees_usd: f64,
+    /// Liquidated notional closed through the order book, USD.
+    pub liquidated_book_usd: f64,
+    /// Liquidated notional taken over by the backstop, USD.
+    pub liquidated_backstop_usd: f64,
+    /// Most liquidation rounds in one step (cascade depth).
+    pub peak_cascade_depth: u64,
     /// Value traders put in (collateral deposits, or open equity at the start), USD.
     pub trader_deposits_usd: f64,
     /// Value traders took out (close payouts, withdrawals), USD.
@@ -263,7 +288,7 @@ pub struct Cx<'a> {
 pub trait Venue: Send {
     /// Name from the scenario (`venues.<name>`).
     fn name(&self) -> &str;
-    /// Design name (`"jlp"`, `"gm"`, `"glv"`).
+    /// Design name (`"jlp"`, `"gm"`, `"glv"`, `"hlp"`, `"llp"`).
     fn kind(&self) -> &'static str;
     /// Puts the venue in its t = 0 state for a new path on `clock`: LP
     /// deposits at `prices`.
@@ -342,6 +367,8 @@ pub enum VenueSpec {
     Jlp(jlp::JlpParams),
     /// GMX-style GM markets, optionally wrapped in a GLV.
     Gm(gmx::GmParams),
+    /// An order-book venue whose vault makes markets and backstops (HLP, LLP).
+    Book(orderbook::BookParams),
 }
 
 impl VenueSpec {
@@ -350,6 +377,7 @@ impl VenueSpec {
         match self {
             VenueSpec::Jlp(p) => &p.name,
             VenueSpec::Gm(p) => &p.name,
+            VenueSpec::Book(p) => &p.name,
         }
     }
 
@@ -364,6 +392,7 @@ impl VenueSpec {
                     "gm"
                 }
             }
+            VenueSpec::Book(p) => p.style,
         }
     }
 
@@ -372,6 +401,7 @@ impl VenueSpec {
         match self {
             VenueSpec::Jlp(p) => p.aum_usd,
             VenueSpec::Gm(p) => p.pool_usd,
+            VenueSpec::Book(p) => p.vault_usd,
         }
     }
 
@@ -380,6 +410,7 @@ impl VenueSpec {
         match self {
             VenueSpec::Jlp(p) => Box::new(jlp::JlpVenue::new(p.clone(), n_assets, max_accounts)),
             VenueSpec::Gm(p) => Box::new(gmx::GmVenue::new(p.clone(), n_assets, max_accounts)),
+            VenueSpec::Book(p) => Box::new(orderbook::BookVenue::new(p.clone(), n_assets, max_accounts)),
         }
     }
 
@@ -388,6 +419,7 @@ impl VenueSpec {
         match self {
             VenueSpec::Jlp(p) => p.describe(asset_names),
             VenueSpec::Gm(p) => p.describe(asset_names),
+            VenueSpec::Book(p) => p.describe(asset_names),
         }
     }
 }

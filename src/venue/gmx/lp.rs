@@ -284,12 +284,7 @@ impl GmVenue {
         self.lp_supply += minted;
         self.counters.lp_deposits_usd += usd;
         let t = cx.t_s;
-        cx.trace.event(|| Event {
-            size_usd: usd,
-            payout_usd: -usd,
-            note: "lp",
-            ..Event::new(t, EventKind::LpDeposit, u32::MAX, usize::MAX, Side::Long)
-        });
+        cx.trace.event(|| Event::lp_flow(t, true, usd));
         Ok(minted)
     }
 
@@ -344,12 +339,7 @@ impl GmVenue {
         self.lp_supply -= burnt;
         self.counters.lp_withdrawals_usd += paid_usd;
         let t = cx.t_s;
-        cx.trace.event(|| Event {
-            size_usd: paid_usd,
-            payout_usd: paid_usd,
-            note: "lp",
-            ..Event::new(t, EventKind::LpWithdraw, u32::MAX, usize::MAX, Side::Long)
-        });
+        cx.trace.event(|| Event::lp_flow(t, false, paid_usd));
         Ok(paid_usd)
     }
 

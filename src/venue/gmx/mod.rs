@@ -42,7 +42,9 @@ use crate::engine::ledger::{Account, Ledger};
 use crate::engine::trace::{Event, EventKind};
 use crate::units::SECONDS_PER_YEAR;
 use crate::units::{ge0, gt0};
-use crate::venue::book::{DeadlineTags, Slab, exit_prices, impl_slot, record_reject};
+use crate::venue::book::{
+    DeadlineTags, Slab, exit_prices, impl_slot, push_exit_triggers, record_reject, trigger_entries,
+};
 use crate::venue::triggers::{DeadlineWheel, Dir, Entry, TriggerHeap};
 use crate::venue::{AUTO_COLLATERAL, Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
 use std::cmp::Reverse;
@@ -561,22 +563,13 @@ impl GmVenue {
             price
         };
         let (below, above) = exit_prices(side, entry, pos.plan_collateral_usd / pos.size_usd, &pos.exit);
+        let [below_heap, above_heap] = &mut self.exits[index];
+        push_exit_triggers(below_heap, above_heap, (below, above), slot, generation);
         if below > 0.0 {
-            self.exits[index][0].push(Entry {
-                key: below,
-                slot,
-                generation,
-            });
             self.watch_lo[index] = self.watch_lo[index].max(below);
         }
-        if above.is_finite() {
-            self.exits[index][1].push(Entry {
-                key: above,
-                slot,
-                generation,
-            });
-            self.watch_hi[index] = self.watch_hi[index].min(above);
-        }
+        // A missing take profit is +infinity: no change.
+        self.watch_hi[index] = self.watch_hi[index].min(above);
         let deadline = pos.exit.deadline_s;
         if deadline != pos.deadline_armed_s {
             let tag = self.tags.issue(&mut self.deadlines, deadline, slot);
@@ -584,12 +577,7 @@ impl GmVenue {
             pos.deadline_armed_s = deadline;
             pos.deadline_tag = tag;
         }
-        let entries: usize = self
-            .liq
-            .iter()
-            .chain(self.exits.iter())
-            .map(|h| h[0].len() + h[1].len())
-            .sum();
+        let entries = trigger_entries(&self.liq) + trigger_entries(&self.exits);
         if entries > 6 * self.positions.live() + 4096 || self.rechecks.len() > 4 * self.positions.live() + 4096 {
             self.compact_triggers();
         }
@@ -1936,6 +1924,7 @@ mod tests {
             collateral,
             kind,
             exit: ExitPlan::NONE,
+            cross: false,
         }
     }
 

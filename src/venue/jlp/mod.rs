@@ -41,7 +41,7 @@ use self::formulas::{
 use crate::engine::ledger::{Account, Ledger};
 use crate::engine::trace::{Event, EventKind};
 use crate::units::{BPS, SECONDS_PER_YEAR};
-use crate::venue::book::{DeadlineTags, Slab, exit_prices, impl_slot, record_reject};
+use crate::venue::book::{DeadlineTags, Slab, exit_prices, impl_slot, push_exit_triggers, record_reject};
 use crate::venue::triggers::{DeadlineWheel, Dir, Entry, TriggerHeap};
 use crate::venue::{AUTO_COLLATERAL, Clock, Counters, Cx, ExitPlan, Order, OrderKind, Reject, Side, Venue};
 
@@ -498,22 +498,18 @@ impl JlpVenue {
             Side::Long => self.watch_lo[m] = self.watch_lo[m].max(key),
             Side::Short => self.watch_hi[m] = self.watch_hi[m].min(key),
         }
+        push_exit_triggers(
+            &mut self.exits_below[m],
+            &mut self.exits_above[m],
+            (below, above),
+            slot,
+            generation,
+        );
         if below > 0.0 {
-            self.exits_below[m].push(Entry {
-                key: below,
-                slot,
-                generation,
-            });
             self.watch_lo[m] = self.watch_lo[m].max(below);
         }
-        if above.is_finite() {
-            self.exits_above[m].push(Entry {
-                key: above,
-                slot,
-                generation,
-            });
-            self.watch_hi[m] = self.watch_hi[m].min(above);
-        }
+        // A missing take profit is +infinity: no change.
+        self.watch_hi[m] = self.watch_hi[m].min(above);
         if deadline_changed {
             // A new deadline gets a fresh tag; none (after a merge that
             // dropped it) leaves the old entry stale.
@@ -1608,6 +1604,7 @@ mod tests {
                 deadline_s,
                 ..ExitPlan::NONE
             },
+            cross: false,
         }
     }
 
