@@ -217,6 +217,128 @@ const GM_CASES: &[Case] = &[
     },
 ];
 
+/// A valid order-book scenario; each case breaks one thing.
+const VALID_BOOK: &str = r#"
+name = "bad_book"
+horizon = "1h"
+step = "1m"
+[assets.BTC]
+price = 100000.0
+process = { kind = "gbm", vol = 0.6 }
+[assets.USDC]
+stable = true
+[venues.hl]
+kind = "hlp"
+vault_usd = 1e8
+outages = [["10m", "5m"]]
+[venues.hl.vault]
+stale_share = 0.25
+[venues.hl.markets.BTC]
+tiers = [[0.0, 40.0], [1.5e8, 20.0]]
+depth = { touch_usd_per_bps = 1e5, max_bps = 500.0 }
+depth_multiplier = [["0m", 1.0], ["30m", 0.1]]
+bid_multiplier = [["20m", 0.0]]
+"#;
+
+const BOOK_CASES: &[Case] = &[
+    Case {
+        name: "leverage rising with the tier",
+        from: "[1.5e8, 20.0]",
+        to: "[1.5e8, 50.0]",
+        want: &["venues.hl.markets.BTC.tiers: tiers must have increasing bounds and non-increasing leverage"],
+    },
+    Case {
+        name: "first tier above 0",
+        from: "[[0.0, 40.0]",
+        to: "[[1.0, 40.0]",
+        want: &["venues.hl.markets.BTC.tiers: the first tier must start at 0"],
+    },
+    Case {
+        name: "last level inside the spread",
+        from: "max_bps = 500.0",
+        to: "max_bps = 500.0, half_spread_bps = 600.0",
+        want: &["venues.hl.markets.BTC.depth.max_bps: must lie above half_spread_bps (600) and below 10,000, was 500"],
+    },
+    Case {
+        name: "negative depth multiplier",
+        from: r#"["30m", 0.1]"#,
+        to: r#"["30m", -0.1]"#,
+        want: &["venues.hl.markets.BTC.depth_multiplier[1]: the multiplier must be a number ≥ 0"],
+    },
+    Case {
+        name: "multiplier times out of order",
+        from: r#"["30m", 0.1]"#,
+        to: r#"["0m", 0.1]"#,
+        want: &["venues.hl.markets.BTC.depth_multiplier[1]: times must increase"],
+    },
+    Case {
+        name: "bid multiplier without a value",
+        from: r#"bid_multiplier = [["20m", 0.0]]"#,
+        to: r#"bid_multiplier = [["20m"]]"#,
+        want: &["venues.hl.markets.BTC.bid_multiplier[0]: must be a pair [time, multiplier]"],
+    },
+    Case {
+        name: "empty outage",
+        from: r#"outages = [["10m", "5m"]]"#,
+        to: r#"outages = [["10m", "0m"]]"#,
+        want: &["venues.hl.outages[0]: must be [start, length] durations with a length above 0"],
+    },
+    Case {
+        name: "overlapping outages",
+        from: r#"outages = [["10m", "5m"]]"#,
+        to: r#"outages = [["10m", "5m"], ["12m", "5m"]]"#,
+        want: &["venues.hl.outages[1]: outages must be in time order and not overlap"],
+    },
+    Case {
+        name: "stale share above 1",
+        from: "stale_share = 0.25",
+        to: "stale_share = 1.5",
+        want: &["venues.hl.vault.stale_share: must be in [0, 1], was 1.5"],
+    },
+    Case {
+        name: "unknown vault key",
+        from: "stale_share = 0.25",
+        to: "stale_share = 0.25\nbackstop_cap = 1.0",
+        want: &["venues.hl.vault.backstop_cap: unknown key"],
+    },
+    Case {
+        name: "LLP fractions on an HLP venue",
+        from: "depth_multiplier =",
+        to: "close_out_fraction = 0.03\ndepth_multiplier =",
+        want: &[r#"venues.hl.markets.BTC.close_out_fraction: only for kind = "llp""#],
+    },
+    Case {
+        name: "close-out above maintenance",
+        from: "kind = \"hlp\"\nvault_usd = 1e8\noutages = [[\"10m\", \"5m\"]]\n[venues.hl.vault]\nstale_share = 0.25\n[venues.hl.markets.BTC]\n",
+        to: "kind = \"llp\"\nvault_usd = 1e8\n[venues.hl.markets.BTC]\nmaintenance_fraction = 0.02\nclose_out_fraction = 0.03\n",
+        want: &["venues.hl.markets.BTC.close_out_fraction: must be below maintenance_fraction (0.02), was 0.03"],
+    },
+    Case {
+        name: "no depth",
+        from: "depth = { touch_usd_per_bps = 1e5, max_bps = 500.0 }\n",
+        to: "",
+        want: &["venues.hl.markets.BTC.depth: required table is missing"],
+    },
+    Case {
+        name: "negative vault",
+        from: "vault_usd = 1e8",
+        to: "vault_usd = -1.0",
+        want: &["venues.hl.vault_usd: must be > 0, was -1"],
+    },
+    Case {
+        name: "market on an unknown asset",
+        from: "[venues.hl.markets.BTC]",
+        to: "[venues.hl.markets.ETH]",
+        want: &["venues.hl.markets.ETH: no asset named \"ETH\""],
+    },
+    Case {
+        name: "no cascade round",
+        from: "vault_usd = 1e8",
+        to: "vault_usd = 1e8\nmax_cascade_rounds = 0",
+        want: &["venues.hl.max_cascade_rounds: must be an integer ≥ 1, was 0"],
+    },
+];
+
 /// Writes each case's scenario, runs `run` and `validate`, and checks exit
 /// code 2, the file, the key and the reason, and that no output was made.
 fn check_cases(valid: &str, cases: &[Case], tag: &str) {
@@ -270,6 +392,20 @@ fn each_bad_gm_scenario_exits_2_naming_file_key_and_reason() {
     let o = perpsim(&["validate", ok.to_str().unwrap()], &repo());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     check_cases(VALID_GM, GM_CASES, "bad-gm");
+}
+
+#[test]
+fn each_bad_book_scenario_exits_2_naming_file_key_and_reason() {
+    let dir = TempDir::new("valid-book");
+    for (name, text) in [
+        ("hlp.toml", VALID_BOOK.to_string()),
+        ("llp.toml", VALID_BOOK.replace(r#"kind = "hlp""#, r#"kind = "llp""#)),
+    ] {
+        let ok = dir.write(name, &text);
+        let o = perpsim(&["validate", ok.to_str().unwrap()], &repo());
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    check_cases(VALID_BOOK, BOOK_CASES, "bad-book");
 }
 
 #[test]
@@ -328,7 +464,7 @@ fn extends_cycles_and_missing_presets_are_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains(
-            "no preset named \"nope\" (presets: jlp_baseline, jlp_crash, glv_baseline, gm_synthetic_squeeze)"
+            "no preset named \"nope\" (presets: jlp_baseline, jlp_crash, glv_baseline, gm_synthetic_squeeze, hlp_baseline, llp_baseline)"
         )
     );
 }

@@ -293,6 +293,7 @@ fn order(account: u32, doge: bool, short: bool, usdc: bool, kind: OrderKind, sin
             stop_loss_roe: 0.5,
             take_profit_roe: 2.0,
         },
+        cross: false,
     }
 }
 

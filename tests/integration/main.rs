@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per feature.
 
 mod bad_input;
+mod book_properties;
 mod cli;
 mod common;
 mod determinism;
@@ -8,5 +9,6 @@ mod gm_properties;
 mod population;
 mod properties;
 mod reference;
+mod scripted_book;
 mod scripted_gm;
 mod scripted_jlp;

@@ -300,6 +300,7 @@ fn build(c: &Case) -> Scenario {
                     collateral,
                     kind,
                     exit: ExitPlan::NONE,
+                    cross: false,
                 },
             }
         })

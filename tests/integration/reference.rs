@@ -1,5 +1,5 @@
 //! docs/scenario-reference.md is generated from the reader: every key the
-//! reader knows, with its unit and default. Three kitchen-sink scenarios
+//! reader knows, with its unit and default. Four kitchen-sink scenarios
 //! exercise every key; this test fails when the document is out of date.
 
 use crate::common::repo;
@@ -12,6 +12,7 @@ fn scenario_reference_is_current() {
         "tests/fixtures/kitchen_a.toml",
         "tests/fixtures/kitchen_b.toml",
         "tests/fixtures/kitchen_c.toml",
+        "tests/fixtures/kitchen_d.toml",
     ] {
         let loaded = load(&repo().join(f)).unwrap_or_else(|e| panic!("{f}:\n{e}"));
         for d in loaded.docs {
@@ -38,6 +39,9 @@ fn scenario_reference_is_current() {
         "venues.<venue>.markets.<market>.pnl_caps.after_adl",
         "venues.<venue>.glv.shift_max_loss",
         "lps.run.drawdown",
+        "venues.<venue>.markets.<market>.bid_multiplier",
+        "venues.<venue>.vault.backstop_loss_cap_usd",
+        "venues.<venue>.liquidation.fee_cap",
     ] {
         assert!(text.contains(&format!("`{key}`")), "{key} missing");
     }
