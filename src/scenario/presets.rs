@@ -10,6 +10,8 @@ pub const NAMES: &[&str] = &[
     "gm_synthetic_squeeze",
     "hlp_baseline",
     "llp_baseline",
+    "hlp_crash",
+    "llp_crash",
 ];
 
 /// Text of a preset.
@@ -21,6 +23,8 @@ pub fn preset(name: &str) -> Option<&'static str> {
         "gm_synthetic_squeeze" => Some(include_str!("../../scenarios/gm_synthetic_squeeze.toml")),
         "hlp_baseline" => Some(include_str!("../../scenarios/hlp_baseline.toml")),
         "llp_baseline" => Some(include_str!("../../scenarios/llp_baseline.toml")),
+        "hlp_crash" => Some(include_str!("../../scenarios/hlp_crash.toml")),
+        "llp_crash" => Some(include_str!("../../scenarios/llp_crash.toml")),
         _ => None,
     }
 }

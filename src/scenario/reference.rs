@@ -57,7 +57,7 @@ pub fn reference_markdown(docs: &[KeyDoc]) -> String {
          the key path and the reason.\n\
          - `extends = \"file.toml\"` (relative to the scenario) or `extends = \"preset:NAME\"` starts from another \
          scenario: tables merge key by key and other values replace, except that a table whose `kind` or `dist` \
-         differs from the inherited one replaces it whole. Presets: `jlp_baseline`, `jlp_crash`, `glv_baseline`, `gm_synthetic_squeeze`, `hlp_baseline`, `llp_baseline`.\n\
+         differs from the inherited one replaces it whole. Presets: `jlp_baseline`, `jlp_crash`, `glv_baseline`, `gm_synthetic_squeeze`, `hlp_baseline`, `llp_baseline`, `hlp_crash`, `llp_crash`.\n\
          - Durations are strings with a unit (`\"90s\"`, `\"15m\"`, `\"4h\"`, `\"30d\"`, `\"2w\"`; `m` is minutes) \
          or whole seconds. Rates are annual fractions (APR: 0.35 = 35 %/year); volatilities are annualized; fees \
          in `_bps` keys are basis points (1 bps = 0.01 %).\n\

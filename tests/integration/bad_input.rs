@@ -464,7 +464,7 @@ fn extends_cycles_and_missing_presets_are_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains(
-            "no preset named \"nope\" (presets: jlp_baseline, jlp_crash, glv_baseline, gm_synthetic_squeeze, hlp_baseline, llp_baseline)"
+            "no preset named \"nope\" (presets: jlp_baseline, jlp_crash, glv_baseline, gm_synthetic_squeeze, hlp_baseline, llp_baseline, hlp_crash, llp_crash)"
         )
     );
 }
