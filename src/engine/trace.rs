@@ -76,7 +76,9 @@ pub struct Event {
     pub side: Side,
     /// Notional traded (or position size for collateral events), USD.
     pub size_usd: f64,
-    /// Oracle price of the market at execution, USD.
+    /// Execution price, USD: the oracle price of the market on the pool
+    /// designs, the average fill price on order books (the mark for a
+    /// backstop takeover, the previous mark for ADL).
     pub price: f64,
     /// Position collateral after the event, USD.
     pub collateral_usd: f64,

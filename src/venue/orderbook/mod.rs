@@ -2050,6 +2050,7 @@ impl Venue for BookVenue {
             "vault_inventory_usd".into(),
             "vault_funding_usd".into(),
             "vault_backstop_usd".into(),
+            "vault_fees_usd".into(),
         ];
         for &a in &self.markets {
             let n = &asset_names[a];
@@ -2084,6 +2085,7 @@ impl Venue for BookVenue {
             c.vault_inventory_usd,
             c.vault_funding_usd,
             c.vault_backstop_usd,
+            c.vault_fees_usd,
         ]);
         for mk in &self.mk {
             out.push(mk.oracle);
