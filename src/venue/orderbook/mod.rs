@@ -7,9 +7,14 @@
 //! Per market and step:
 //! - the oracle follows the exogenous price (optionally lagged);
 //!   arbitrageurs trade the book's mid toward it at the scenario's rate,
-//!   and the book re-forms around the new mid with the other makers' depth
-//!   times the depth multiplier plus the vault's quotes, skewed by its
-//!   inventory and pulled beyond its limits;
+//!   taking the vault's stale quotes priced through the new mid (its
+//!   adverse selection), and the book re-forms around the new mid with the
+//!   other makers' depth times the depth multipliers (per side; a side
+//!   may be empty) plus the vault's quotes, skewed by its inventory and
+//!   pulled beyond its limits;
+//! - untracked noise flow (the rest of the market's volume) trades at the
+//!   best prices, half each way; the vault fills its share and takes its
+//!   share of the fees;
 //! - the mark is the median of the oracle plus an EMA of the basis, the
 //!   book's bid/ask/last, and the external perp reference (the exogenous
 //!   price) or, without it, an EMA of the book;
