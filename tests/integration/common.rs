@@ -85,3 +85,16 @@ pub fn perpsim(args: &[&str], cwd: &Path) -> Output {
         .output()
         .expect("perpsim runs")
 }
+
+/// A log-price move per step for property tests: quiet (within ±`quiet`),
+/// a crash of more than 90 %, a 10x squeeze, or a large move either way
+/// (within ±`wide`), weighted 6:1:1:1.
+pub fn shock_move(quiet: f64, wide: f64) -> impl proptest::strategy::Strategy<Value = f64> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => -quiet..quiet,
+        1 => -5.0f64..-2.4,
+        1 => Just(10f64.ln()),
+        1 => -wide..wide,
+    ]
+}

@@ -57,74 +57,55 @@ fn a_different_seed_gives_different_paths() {
     assert!(a != b);
 }
 
+/// Runs `scenario` for `paths` paths on 1 and then 2 threads, checks that
+/// paths.csv and summary.json are byte-identical, and returns paths.csv.
+fn same_bytes_on_one_and_two_threads(dir: &TempDir, scenario: &str, paths: &str) -> String {
+    let go = |threads: &str| {
+        let out = dir.path().join(format!("t{threads}"));
+        let o = perpsim(
+            &[
+                "run",
+                scenario,
+                "--paths",
+                paths,
+                "--threads",
+                threads,
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+            ],
+            &repo(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            fs::read(out.join("paths.csv")).unwrap(),
+            fs::read(out.join("summary.json")).unwrap(),
+        )
+    };
+    let one = go("1");
+    let two = go("2");
+    assert!(one.0 == two.0, "paths.csv differs between 1 and 2 threads");
+    assert!(one.1 == two.1, "summary.json differs between 1 and 2 threads");
+    String::from_utf8(one.0).unwrap()
+}
+
 /// The GM venues too: the squeeze scenario (two GM venues, ADL, warm start)
 /// gives the same bytes on one and two threads.
 #[test]
 fn gm_venues_are_deterministic_across_threads() {
     let dir = TempDir::new("determinism-gm");
-    let go = |tag: &str, threads: &str| {
-        let out = dir.path().join(tag);
-        let o = perpsim(
-            &[
-                "run",
-                "preset:gm_synthetic_squeeze",
-                "--paths",
-                "6",
-                "--threads",
-                threads,
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ],
-            &repo(),
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (
-            fs::read(out.join("paths.csv")).unwrap(),
-            fs::read(out.join("summary.json")).unwrap(),
-        )
-    };
-    let one = go("t1", "1");
-    let two = go("t2", "2");
-    assert!(one.0 == two.0, "paths.csv differs between 1 and 2 threads");
-    assert!(one.1 == two.1, "summary.json differs between 1 and 2 threads");
-    let text = String::from_utf8(one.0).unwrap();
+    let text = same_bytes_on_one_and_two_threads(&dir, "preset:gm_synthetic_squeeze", "6");
     assert_eq!(text.lines().count(), 1 + 6 * 2, "one row per path and venue");
     assert!(text.lines().any(|l| l.contains(",doge_synthetic,")));
 }
 
-/// The order-book venues too: an LLP scenario layered on the HLP one (one
-/// venue each, same traders) gives the same bytes on one and two threads,
-/// with a short horizon so the test stays quick.
+/// The order-book venues too: the LLP scenario (layered on the HLP one)
+/// gives the same bytes on one and two threads, with a short horizon so
+/// the test stays quick.
 #[test]
 fn book_venues_are_deterministic_across_threads() {
     let dir = TempDir::new("determinism-book");
     let file = dir.write("short.toml", "extends = \"preset:llp_baseline\"\nhorizon = \"2d\"\n");
-    let go = |tag: &str, threads: &str| {
-        let out = dir.path().join(tag);
-        let o = perpsim(
-            &[
-                "run",
-                file.to_str().unwrap(),
-                "--paths",
-                "4",
-                "--threads",
-                threads,
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ],
-            &repo(),
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (
-            fs::read(out.join("paths.csv")).unwrap(),
-            fs::read(out.join("summary.json")).unwrap(),
-        )
-    };
-    let one = go("t1", "1");
-    let two = go("t2", "2");
-    assert!(one.0 == two.0, "paths.csv differs between 1 and 2 threads");
-    assert!(one.1 == two.1, "summary.json differs between 1 and 2 threads");
-    assert_eq!(String::from_utf8(one.0).unwrap().lines().count(), 1 + 4);
+    let text = same_bytes_on_one_and_two_threads(&dir, file.to_str().unwrap(), "4");
+    assert_eq!(text.lines().count(), 1 + 4);
 }

@@ -5,6 +5,7 @@
 //! liquidation keeper, and after ADL no market side with a profitable
 //! position is above its ADL cap. Nothing panics.
 
+use crate::common::shock_move;
 use perpsim::engine::metrics::Metric;
 use perpsim::engine::trace::Trace;
 use perpsim::engine::{RunOptions, Workspace};
@@ -22,17 +23,6 @@ const STEP_S: u64 = 60;
 const ETH: usize = 0;
 const DOGE: usize = 1;
 const USDC: usize = 2;
-
-/// A log-price move per step: quiet, a crash of more than 90 %, a 10x
-/// squeeze, or a large move either way.
-fn step_move() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        6 => -0.03f64..0.03,
-        1 => -5.0f64..-2.4,
-        1 => Just(10f64.ln()),
-        1 => -2.0f64..2.0,
-    ]
-}
 
 #[derive(Debug, Clone)]
 enum Act {
@@ -212,8 +202,8 @@ fn case() -> impl Strategy<Value = Case> {
     (10u64..60).prop_flat_map(|steps| {
         let n = steps as usize;
         (
-            prop::collection::vec(step_move(), n),
-            prop::collection::vec(step_move(), n),
+            prop::collection::vec(shock_move(0.03, 2.0), n),
+            prop::collection::vec(shock_move(0.03, 2.0), n),
             prop::collection::vec((1..=steps, act()), 0..50),
             knobs(),
             knobs(),
