@@ -30,6 +30,7 @@ pub mod market;
 pub mod montecarlo;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod trader;
 pub mod units;
 pub mod venue;

@@ -46,11 +46,12 @@ pub enum Metric {
     LiquidatedBookUsd,
     LiquidatedBackstopUsd,
     PeakCascadeDepth,
+    PeakTraderPnlToPool,
     ConservationError,
 }
 
 /// Number of metrics.
-pub const N_METRICS: usize = 43;
+pub const N_METRICS: usize = 44;
 
 /// Name, unit and meaning of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,6 +308,12 @@ pub const METRICS: [MetricInfo; N_METRICS] = [
         "peak_cascade_depth",
         "count",
         "most liquidation rounds in one step (each round's fills moved the mark)",
+    ),
+    info(
+        Metric::PeakTraderPnlToPool,
+        "peak_trader_pnl_to_pool",
+        "fraction",
+        "highest traders' claim on the pool over its size, sampled at the chart points: 1 − LP price growth / hold-basket growth (trader PnL, realised and open, net of fees and bad debt, over what the LPs' starting tokens are worth); 1 means trader profit has consumed the pool",
     ),
     info(
         Metric::ConservationError,

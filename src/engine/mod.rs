@@ -40,6 +40,38 @@ pub struct RunOptions {
     pub check_every_step: bool,
 }
 
+/// Most intervals of the chart grid: every path samples its [`Series`] at
+/// `min(CHART_INTERVALS, steps) + 1` evenly spaced steps, the first and the
+/// last included.
+pub const CHART_INTERVALS: u64 = 64;
+
+/// A per-path series sampled at the chart points (for fan charts and
+/// time profiles over all paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Series {
+    /// LP token price, USD.
+    LpPrice,
+    /// Liquidated notional since t = 0, USD (cumulative).
+    Liquidated,
+    /// Auto-deleveraged notional since t = 0, USD (cumulative).
+    Adl,
+    /// Traders' claim on the pool over its size, fraction (see [`trader_pnl_to_pool`]).
+    TraderPnlToPool,
+}
+
+/// Number of [`Series`].
+pub const N_SERIES: usize = 4;
+
+/// The steps at which chart points are sampled: 0, then `min(CHART_INTERVALS,
+/// steps)` steps evenly spaced (rounded up) ending at `steps`.
+pub fn chart_steps(steps: u64) -> Vec<u64> {
+    let g = CHART_INTERVALS.min(steps);
+    let mut out = vec![0];
+    out.extend((1..=g).map(|k| (k * steps).div_ceil(g)));
+    out
+}
+
 /// What one path produced.
 #[derive(Debug, Clone)]
 pub struct PathOutput {
@@ -47,6 +79,36 @@ pub struct PathOutput {
     pub metrics: Vec<PathMetrics>,
     /// One trace per venue (empty unless tracing was asked for).
     pub traces: Vec<Trace>,
+    /// Number of chart points (see [`chart_steps`]).
+    pub chart_points: usize,
+    /// Every venue's [`Series`] at the chart points: venue-major, then series, then point.
+    pub series: Vec<f64>,
+}
+
+impl PathOutput {
+    /// Series `s` of venue `v` at the chart points.
+    pub fn series(&self, v: usize, s: Series) -> &[f64] {
+        let p = self.chart_points;
+        let start = (v * N_SERIES + s as usize) * p;
+        &self.series[start..start + p]
+    }
+}
+
+/// Traders' claim on the pool as a fraction of the pool's size: what the
+/// LPs' starting tokens would be worth held (the pool's size had traders
+/// made nothing), less what the LP token is worth, over the former, per LP
+/// token: `1 − lp_growth / hold_growth`. It nets realised and open trader
+/// PnL, fees and bad debt; 0 means the pool kept pace with holding, 1 means
+/// traders' profit has consumed the pool. Growths are price ratios to t = 0;
+/// a venue with no hold benchmark uses `1 − lp_growth`.
+pub fn trader_pnl_to_pool(lp_growth: f64, hold_growth: f64) -> f64 {
+    let base = if hold_growth > 0.0 && hold_growth.is_finite() {
+        hold_growth
+    } else {
+        1.0
+    };
+    let r = 1.0 - lp_growth / base;
+    if r.is_finite() { r } else { 0.0 }
 }
 
 /// The largest conservation error tolerated on a pool of `scale_usd`:
@@ -63,6 +125,7 @@ pub struct Workspace<'s> {
     venues: Vec<Box<dyn Venue>>,
     opts: RunOptions,
     asset_names: Vec<String>,
+    chart_steps: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -74,6 +137,7 @@ struct Track {
     peak: f64,
     max_drawdown: f64,
     max_conservation: f64,
+    peak_pnl_to_pool: f64,
 }
 
 impl<'s> Workspace<'s> {
@@ -92,6 +156,7 @@ impl<'s> Workspace<'s> {
             venues: scn.venues.iter().map(|v| v.build(n_assets, accounts)).collect(),
             opts,
             asset_names: scn.asset_names(),
+            chart_steps: chart_steps(scn.steps()),
         }
     }
 
@@ -107,8 +172,11 @@ impl<'s> Workspace<'s> {
             venues,
             opts,
             asset_names,
+            chart_steps,
             ..
         } = self;
+        let points = chart_steps.len();
+        let mut series = vec![0.0; scn.venues.len() * N_SERIES * points];
         market.reset(&mut price_rng, scn.step_s);
         let nv = venues.len();
         let mut traces: Vec<Trace> = (0..nv)
@@ -152,8 +220,10 @@ impl<'s> Workspace<'s> {
                 last_lp: lp0,
                 hold0,
                 peak: lp0,
+                peak_pnl_to_pool: f64::NEG_INFINITY,
                 ..Track::default()
             };
+            sample(venue, &mut track[v], &mut series, v, points, 0, prices);
             if trace {
                 let mut cols: Vec<String> = asset_names.iter().map(|a| format!("price_{a}")).collect();
                 cols.extend(venue.trace_columns(asset_names));
@@ -162,6 +232,7 @@ impl<'s> Workspace<'s> {
             }
         }
 
+        let mut next_point = 1.min(points - 1);
         for step in 1..=scn.steps() {
             let t_s = step * scn.step_s;
             market.advance(&mut price_rng, t_s);
@@ -205,6 +276,20 @@ impl<'s> Workspace<'s> {
                     record_row(&mut traces[v], &mut row, venue, step, t_s, prices);
                 }
             }
+            if chart_steps[next_point] == step {
+                for v in 0..nv {
+                    sample(
+                        venues[v].as_ref(),
+                        &mut track[v],
+                        &mut series,
+                        v,
+                        points,
+                        next_point,
+                        prices,
+                    );
+                }
+                next_point = (next_point + 1).min(points - 1);
+            }
         }
 
         let t_end = scn.steps() * scn.step_s;
@@ -217,7 +302,27 @@ impl<'s> Workspace<'s> {
                 finish_metrics(venue, tr, index, v, seed, t_end, prices, conservation)
             })
             .collect();
-        PathOutput { metrics, traces }
+        PathOutput {
+            metrics,
+            traces,
+            chart_points: points,
+            series,
+        }
+    }
+}
+
+/// Records venue `v`'s series at chart point `k`.
+#[allow(clippy::too_many_arguments)]
+fn sample(venue: &dyn Venue, tr: &mut Track, series: &mut [f64], v: usize, points: usize, k: usize, prices: &[f64]) {
+    let c = venue.counters();
+    let lp = venue.lp_value_usd(prices) / venue.lp_supply();
+    let hold = basket_value(venue.hold_basket(), prices);
+    let hold_growth = if tr.hold0 > 0.0 { hold / tr.hold0 } else { 1.0 };
+    let ratio = trader_pnl_to_pool(lp / tr.lp0, hold_growth);
+    tr.peak_pnl_to_pool = tr.peak_pnl_to_pool.max(ratio);
+    let values = [lp, c.liquidated_usd, c.adl_usd, ratio];
+    for (s, x) in values.into_iter().enumerate() {
+        series[(v * N_SERIES + s) * points + k] = x;
     }
 }
 
@@ -306,6 +411,7 @@ fn finish_metrics(
     set(Metric::LiquidatedBookUsd, c.liquidated_book_usd);
     set(Metric::LiquidatedBackstopUsd, c.liquidated_backstop_usd);
     set(Metric::PeakCascadeDepth, c.peak_cascade_depth as f64);
+    set(Metric::PeakTraderPnlToPool, tr.peak_pnl_to_pool);
     set(Metric::ConservationError, conservation);
     PathMetrics {
         path,

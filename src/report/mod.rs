@@ -7,15 +7,22 @@
 //! shortest round-trip representation, so the same results give the same
 //! bytes.
 
+pub mod chart;
 mod columns;
+pub mod compare;
+pub mod figures;
+pub mod html;
+pub mod pages;
 pub mod stats;
+pub mod sweep;
 
 use self::columns::ColumnStore;
+use self::figures::{NamedFigure, TimeAxis, TracedPath, VenueCharts};
 use self::stats::{Distribution, Moments, Risk};
-use crate::engine::PathOutput;
 use crate::engine::conservation_tolerance_usd;
 use crate::engine::metrics::{METRICS, Metric, N_METRICS, PathMetrics};
 use crate::engine::trace::{EventKind, Trace};
+use crate::engine::{PathOutput, Series, chart_steps};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -111,6 +118,10 @@ pub struct RunInfo {
     pub trace_paths: u64,
     /// The command line, as typed.
     pub command_line: Vec<String>,
+    /// The resolved scenario in readable form, for the report.
+    pub resolved: String,
+    /// Whether to draw `plots/` and write `report.html`.
+    pub plots: bool,
 }
 
 /// Statistics of one metric.
@@ -210,6 +221,12 @@ pub struct RunWriter<'a> {
     failures: Vec<(u64, String, f64)>,
     rows: u64,
     line: String,
+    /// Chart points, seconds from t = 0.
+    chart_times_s: Vec<u64>,
+    /// Liquidated and ADL notional per chart interval, summed over paths:
+    /// venue-major, then [liquidated, adl], then interval.
+    interval_sums: Vec<f64>,
+    traced: Vec<Option<TracedPath>>,
 }
 
 impl<'a> RunWriter<'a> {
@@ -228,7 +245,9 @@ impl<'a> RunWriter<'a> {
         }
         header.push('\n');
         paths.writer().write_all(header.as_bytes())?;
-        let columns = ColumnStore::new(dir, nv * N_METRICS, info.paths)?;
+        let chart_times_s: Vec<u64> = chart_steps(scn.steps()).iter().map(|k| k * scn.step_s).collect();
+        let points = chart_times_s.len();
+        let columns = ColumnStore::new(dir, nv * (N_METRICS + points), info.paths)?;
         Ok(RunWriter {
             scn,
             info,
@@ -245,7 +264,15 @@ impl<'a> RunWriter<'a> {
             failures: Vec::new(),
             rows: 0,
             line: String::new(),
+            interval_sums: vec![0.0; nv * 2 * (points - 1)],
+            chart_times_s,
+            traced: (0..nv).map(|_| None).collect(),
         })
+    }
+
+    /// Column of the LP price of venue `v` at chart point `k`.
+    fn fan_column(&self, v: usize, k: usize) -> usize {
+        self.scn.venues.len() * N_METRICS + v * self.chart_times_s.len() + k
     }
 
     /// Adds one path's results (in path order).
@@ -257,10 +284,27 @@ impl<'a> RunWriter<'a> {
         for row in &out.metrics {
             self.push_row(row)?;
         }
+        let points = self.chart_times_s.len();
+        for v in 0..out.metrics.len() {
+            for (k, &x) in out.series(v, Series::LpPrice).iter().enumerate() {
+                let col = self.fan_column(v, k);
+                self.columns.push(col, x)?;
+            }
+            for (j, s) in [Series::Liquidated, Series::Adl].into_iter().enumerate() {
+                let cum = out.series(v, s);
+                let base = (v * 2 + j) * (points - 1);
+                for k in 1..points {
+                    self.interval_sums[base + k - 1] += cum[k] - cum[k - 1];
+                }
+            }
+        }
         for (v, trace) in out.traces.iter().enumerate() {
             if trace.on {
                 let path = out.metrics[v].path;
                 self.push_trace(v, path, trace)?;
+                if self.info.plots && self.traced[v].is_none() {
+                    self.traced[v] = Some(TracedPath::new(path, trace, &self.chart_times_s));
+                }
             }
         }
         Ok(())
@@ -380,13 +424,18 @@ impl<'a> RunWriter<'a> {
             traces,
             failures,
             rows,
+            chart_times_s,
+            interval_sums,
+            traced,
             ..
         } = self;
+        let points = chart_times_s.len();
         let nv = scn.venues.len();
         let n = rows / nv.max(1) as u64;
         let mut venues = Vec::with_capacity(nv);
+        let mut figures_out: Vec<NamedFigure> = Vec::new();
         let mut sorted_cols = columns.into_sorted()?;
-        for v in 0..nv {
+        for (v, traced_path) in traced.iter().enumerate() {
             let mut metrics = Vec::with_capacity(N_METRICS);
             for (i, m) in METRICS.iter().enumerate() {
                 let k = v * N_METRICS + i;
@@ -401,12 +450,39 @@ impl<'a> RunWriter<'a> {
             }
             let ret = sorted_cols.column(v * N_METRICS + Metric::LpReturn as usize)?;
             let bad = sorted_cols.column(v * N_METRICS + Metric::BadDebtUsd as usize)?;
+            let risk = Risk::new(&ret, &bad);
             venues.push(VenueSummary {
                 name: scn.venues[v].name().to_string(),
                 kind: scn.venues[v].kind(),
-                risk: Risk::new(&ret, &bad),
+                risk,
                 metrics: Metrics(metrics),
             });
+            if info.plots {
+                let mut fan = Vec::with_capacity(points);
+                for k in 0..points {
+                    fan.push(figures::bands(&sorted_cols.column(nv * N_METRICS + v * points + k)?));
+                }
+                let mean = |j: usize| -> Vec<f64> {
+                    let base = (v * 2 + j) * (points - 1);
+                    interval_sums[base..base + points - 1]
+                        .iter()
+                        .map(|s| s / n.max(1) as f64)
+                        .collect()
+                };
+                let charts = VenueCharts {
+                    venue: scn.venues[v].name(),
+                    fan,
+                    returns: &ret,
+                    bad_debt: &bad,
+                    risk,
+                    liquidated: mean(0),
+                    adl: mean(1),
+                    traced: traced_path.as_ref(),
+                };
+                let tag = format!("{} · seed {}, {n} paths", scn.name, info.seed);
+                let axis = TimeAxis::for_horizon(scn.horizon_s);
+                figures_out.extend(figures::venue_figures(&charts, &tag, &chart_times_s, axis));
+            }
         }
         sorted_cols.cleanup();
         let summary = Summary {
@@ -440,6 +516,20 @@ impl<'a> RunWriter<'a> {
         }
         write_atomic(&dir.join("summary.json"), &summary_json)?;
         outputs.push("summary.json".into());
+        if info.plots {
+            let plots = dir.join("plots");
+            fs::create_dir_all(&plots)?;
+            let mut drawn = Vec::with_capacity(figures_out.len());
+            for f in figures_out {
+                let svg = f.figure.write(&plots, &f.stem)?;
+                outputs.push(format!("plots/{}.png", f.stem));
+                outputs.push(format!("plots/{}.svg", f.stem));
+                drawn.push((f, svg));
+            }
+            let page = pages::run_page(scn, info, &summary, &drawn);
+            write_atomic(&dir.join("report.html"), page.as_bytes())?;
+            outputs.push("report.html".into());
+        }
         outputs.push("manifest.json".into());
         let manifest = serde_json::json!({
             "perpsim_version": env!("CARGO_PKG_VERSION"),
@@ -466,22 +556,28 @@ impl<'a> RunWriter<'a> {
     }
 }
 
-/// The compact table printed at the end of a run.
-pub fn table(summary: &Summary) -> String {
-    let pct = |x: f64| format!("{:+.2}%", 100.0 * x);
-    let usd = |x: f64| {
-        let a = x.abs();
-        let s = if a >= 1e9 {
-            format!("{:.2}B", x / 1e9)
-        } else if a >= 1e6 {
-            format!("{:.2}M", x / 1e6)
-        } else if a >= 1e3 {
-            format!("{:.1}k", x / 1e3)
-        } else {
-            format!("{x:.0}")
-        };
-        format!("${s}")
+/// A percentage with sign, two decimals.
+pub fn fmt_pct(x: f64) -> String {
+    format!("{:+.2}%", 100.0 * x)
+}
+
+/// A compact dollar amount: $1.23M, $45.6k, $789.
+pub fn fmt_usd(x: f64) -> String {
+    let a = x.abs();
+    let s = if a >= 1e9 {
+        format!("{:.2}B", x / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.2}M", x / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1}k", x / 1e3)
+    } else {
+        format!("{x:.0}")
     };
+    format!("${s}")
+}
+
+/// The headline numbers of a run, one row per venue; the first row is the header.
+pub fn summary_rows(summary: &Summary) -> Vec<Vec<String>> {
     let header = [
         "venue",
         "LP ret mean",
@@ -503,22 +599,34 @@ pub fn table(summary: &Summary) -> String {
         let ret = g("lp_return");
         rows.push(vec![
             v.name.clone(),
-            pct(ret.mean),
-            pct(ret.p5),
-            pct(ret.p50),
-            pct(g("excess_return").mean),
-            pct(v.risk.var_95),
-            pct(v.risk.cvar_95),
+            fmt_pct(ret.mean),
+            fmt_pct(ret.p5),
+            fmt_pct(ret.p50),
+            fmt_pct(g("excess_return").mean),
+            fmt_pct(v.risk.var_95),
+            fmt_pct(v.risk.cvar_95),
             format!("{:.1}%", 100.0 * v.risk.p_lp_loss.p),
-            pct(g("max_drawdown").p95),
-            usd(g("fees_usd").mean),
-            usd(g("liquidated_usd").mean),
+            fmt_pct(g("max_drawdown").p95),
+            fmt_usd(g("fees_usd").mean),
+            fmt_usd(g("liquidated_usd").mean),
             format!("{:.1}%", 100.0 * v.risk.p_bad_debt.p),
-            usd(g("bad_debt_usd").p99),
+            fmt_usd(g("bad_debt_usd").p99),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+    rows
+}
+
+/// Rows as an aligned text table: the first column left-aligned, the others right.
+pub fn aligned(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for r in rows {
@@ -537,6 +645,11 @@ pub fn table(summary: &Summary) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The compact table printed at the end of a run.
+pub fn table(summary: &Summary) -> String {
+    aligned(&summary_rows(summary))
 }
 
 #[cfg(test)]

@@ -131,6 +131,7 @@ pub(crate) fn build(root: &Table, r: &mut Reader, inputs: &mut Inputs, root_labe
         p
     });
     let venues = read_venues(r, &node, &assets);
+    let reported = read_reported(r, &node, &venues);
     r.finish(&node);
 
     if !r.issues.is_empty() {
@@ -149,7 +150,104 @@ pub(crate) fn build(root: &Table, r: &mut Reader, inputs: &mut Inputs, root_labe
         scripted_accounts,
         venues,
         run,
+        reported,
     })
+}
+
+fn read_reported(r: &mut Reader, root: &Node, venues: &[VenueSpec]) -> Vec<super::Reported> {
+    let Some(list) = r.array(
+        root,
+        spec(
+            "reported",
+            "list",
+            "Published figures of the event the scenario replays; the report sets each beside the simulated value.",
+        ),
+        "array of tables",
+        false,
+    ) else {
+        return Vec::new();
+    };
+    let metrics: Vec<&str> = crate::engine::metrics::METRICS
+        .iter()
+        .map(|m| m.name)
+        .chain(super::RISK_MEASURES)
+        .collect();
+    let mut out = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        let Some(e) = r.element(root, "reported", i, v) else {
+            continue;
+        };
+        let venue = r.string(
+            &e,
+            spec("venue", "text", "Venue the figure is about."),
+            Default::Required,
+        );
+        let venue = venue.and_then(|name| {
+            let found = venues.iter().position(|v| v.name() == name);
+            if found.is_none() {
+                r.issue(
+                    &e.key_path("venue"),
+                    format!("no venue named {name:?} in this scenario"),
+                );
+            }
+            found
+        });
+        let metric = r.choice(
+            &e,
+            spec(
+                "metric",
+                "text",
+                "A column of `paths.csv` (e.g. `lp_return`) or a risk measure (`var_95`, `cvar_95`, `var_99`, `cvar_99`, `p_lp_loss`, `p_bad_debt`).",
+            ),
+            &metrics,
+            Default::Required,
+        );
+        let statistic = r.choice(
+            &e,
+            spec(
+                "statistic",
+                "text",
+                "Statistic over paths compared with the figure; unused for risk measures.",
+            ),
+            &super::STATISTICS,
+            Default::Value("mean"),
+        );
+        let value = r.f64(
+            &e,
+            spec("value", "metric unit", "The published figure, in the metric's unit."),
+            Default::Required,
+            Range::ANY,
+        );
+        let source = r.string(
+            &e,
+            spec("source", "text", "Where the figure comes from."),
+            Default::Required,
+        );
+        let basis = r.choice(
+            &e,
+            spec(
+                "basis",
+                "text",
+                "`reported` (published) or `inferred` (derived from published figures).",
+            ),
+            &["reported", "inferred"],
+            Default::Value("reported"),
+        );
+        r.finish(&e);
+        if let (Some(venue), Some(metric), Some(statistic), Some(value), Some(source), Some(basis)) =
+            (venue, metric, statistic, value, source, basis)
+        {
+            out.push(super::Reported {
+                venue,
+                metric: metric.to_string(),
+                statistic: statistic.to_string(),
+                value,
+                source,
+                inferred: basis == "inferred",
+            });
+        }
+    }
+    out
 }
 
 fn valid_ident(s: &str) -> bool {

@@ -17,10 +17,12 @@ mod presets;
 mod reader;
 mod reference;
 mod replay;
+mod stress;
 
 pub use load::{LoadedScenario, ScenarioError, load, load_str, load_with};
 pub use reader::{Issue, KeyDoc};
 pub use reference::reference_markdown;
+pub use stress::stress_grid_toml;
 
 use crate::market::{AssetSpec, Correlation};
 use crate::trader::{LpFlowParams, PopulationParams, ScriptedAction};
@@ -54,7 +56,34 @@ pub struct Scenario {
     pub venues: Vec<VenueSpec>,
     /// Defaults of `perpsim run`.
     pub run: RunDefaults,
+    /// Published figures of the event the scenario replays, set beside the
+    /// simulated ones in the report.
+    pub reported: Vec<Reported>,
 }
+
+/// A published (or inferred) figure to compare a run against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    /// Venue index in scenario order.
+    pub venue: usize,
+    /// A metric name of `paths.csv`, or a risk measure of `summary.json`
+    /// (`var_95`, `cvar_95`, `var_99`, `cvar_99`, `p_lp_loss`, `p_bad_debt`).
+    pub metric: String,
+    /// Statistic of the metric over paths (`mean`, `p5`, ...); unused for risk measures.
+    pub statistic: String,
+    /// The published value, in the metric's unit.
+    pub value: f64,
+    /// Where the figure comes from.
+    pub source: String,
+    /// Whether the figure is an inference rather than a reported number.
+    pub inferred: bool,
+}
+
+/// Risk measures a [`Reported`] figure may name.
+pub const RISK_MEASURES: [&str; 6] = ["var_95", "cvar_95", "var_99", "cvar_99", "p_lp_loss", "p_bad_debt"];
+
+/// Statistics a [`Reported`] figure may name.
+pub const STATISTICS: [&str; 9] = ["mean", "std", "min", "p1", "p5", "p50", "p95", "p99", "max"];
 
 /// Run defaults a scenario can set; the command line overrides them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "`[venues.<venue>]`",
         "One table per venue, named freely; every venue runs on the same prices and the same trader draws. `kind = \"jlp\"` is a Jupiter-style multi-asset pool (MECHANISMS.md section 2): `borrow` and `impact` set defaults for every custody; a custody's own `borrow` and `impact` tables override them key by key. `kind = \"gm\"` is one or more GMX-style GM markets whose tokens the LPs hold, `kind = \"glv\"` the same markets wrapped in a GLV with keeper shifts (MECHANISMS.md section 1): each market (`markets.<market>`) starts from a published `preset` and every key set overrides it; market keys marked \"from the market's preset\" default to the preset's value. `kind = \"hlp\"` and `kind = \"llp\"` are order books whose vault is one market maker and the liquidation backstop, in the style of Hyperliquid's HLP and Lighter's LLP (MECHANISMS.md sections 3 and 4.1): the two share every key and differ in the defaults and the liquidation rule; each market (`markets.<market>`) sets its margin tiers, the other makers' depth and its thinning over time, and the vault's quotes.",
     ),
+    (
+        "reported[]",
+        "`[[reported]]`",
+        "Published figures of the event a scenario replays, one table each. `report.html` sets each beside the simulated value of the same statistic, with a 95 % interval where a standard error is estimated (means and probabilities). Values are in the metric's unit: fractions for returns (0.10 = +10 %).",
+    ),
 ];
 
 /// The reference as Markdown.

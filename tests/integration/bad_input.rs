@@ -468,3 +468,24 @@ fn extends_cycles_and_missing_presets_are_errors() {
         )
     );
 }
+
+#[test]
+fn reported_figures_name_a_venue_a_known_metric_and_a_finite_value() {
+    let dir = TempDir::new("reported");
+    let text = format!(
+        "{VALID}\n[[reported]]\nvenue = \"nowhere\"\nmetric = \"lp_gain\"\nstatistic = \"p42\"\nvalue = nan\nsource = \"x\"\n"
+    );
+    let file = dir.write("rep.toml", &text);
+    let o = perpsim(&["validate", file.to_str().unwrap()], &repo());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for want in [
+        "rep.toml: reported[0].venue: no venue named \"nowhere\"",
+        "rep.toml: reported[0].metric",
+        "rep.toml: reported[0].statistic",
+        "rep.toml: reported[0].value",
+    ] {
+        assert!(stderr.contains(want), "expected {want:?} in\n{stderr}");
+    }
+    assert!(stderr.contains("(4 problems)"), "{stderr}");
+}

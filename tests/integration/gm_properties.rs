@@ -455,6 +455,7 @@ fn engine_scenario(c: &Case) -> Scenario {
         scripted_accounts: Vec::new(),
         venues: vec![VenueSpec::Gm(params(c))],
         run: RunDefaults { paths: 1, seed: 1 },
+        reported: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@ mod gm_properties;
 mod population;
 mod properties;
 mod reference;
+mod reports;
 mod scripted_book;
 mod scripted_gm;
 mod scripted_jlp;

@@ -319,6 +319,7 @@ fn build(c: &Case) -> Scenario {
         scripted_accounts: (0..4).map(|i| format!("s{i}")).collect(),
         venues: vec![VenueSpec::Jlp(venue)],
         run: RunDefaults { paths: 1, seed: 1 },
+        reported: Vec::new(),
     }
 }
 

@@ -1792,6 +1792,8 @@ impl Venue for GmVenue {
                 "oi_short_usd",
                 "pnl_to_pool_long",
                 "pnl_to_pool_short",
+                "utilization_long",
+                "utilization_short",
                 "borrow_apr_long",
                 "borrow_apr_short",
                 "funding_apr_longs_pay",
@@ -1824,6 +1826,10 @@ impl Venue for GmVenue {
             };
             out.push(f(Side::Long));
             out.push(f(Side::Short));
+            for side in [Side::Long, Side::Short] {
+                let u = mk.usage(side, prices);
+                out.push(if u.is_finite() { u } else { f64::MAX });
+            }
             out.push(mk.borrow_rate[0] * SECONDS_PER_YEAR);
             out.push(mk.borrow_rate[1] * SECONDS_PER_YEAR);
             let sign = if mk.longs_pay { 1.0 } else { -1.0 };
