@@ -22,6 +22,10 @@ Examples:
   perpsim run preset:jlp_baseline --paths 100 --threads 1 --out /tmp/jlp --quiet
   perpsim validate scenarios/jlp_crash.toml
   perpsim bench scenarios/jlp_baseline.toml --paths 1000 --threads 2
+  perpsim sweep scenarios/jlp_baseline.toml --paths 200 \\
+      --set venues.jlp.borrow.target_rate=0.2..0.8:5 --set venues.jlp.base_fee_bps=2,4,6,8,10
+  perpsim heatmap --paths 200
+  perpsim compare scenarios/hlp_crash.toml scenarios/llp_crash.toml --paths 500
 
 Exit codes: 0 success, 1 a run that failed (I/O error, broken invariant),
 2 bad usage or a bad scenario (every problem is listed).";

@@ -175,6 +175,15 @@ impl Figure {
         Ok(svg)
     }
 
+    /// Title font size, pixels: smaller for long titles so they fit.
+    fn title_size(&self) -> u32 {
+        match self.title.chars().count() {
+            0..=70 => 22,
+            71..=85 => 18,
+            _ => 15,
+        }
+    }
+
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -200,7 +209,7 @@ impl Figure {
         let x = padded(x);
         let y = padded(y);
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FONT, 22))
+            .caption(&self.title, (FONT, self.title_size()))
             .margin(18)
             .x_label_area_size(50)
             .y_label_area_size(90)
@@ -312,7 +321,7 @@ impl Figure {
         categories: &[String],
         panels: &[BarPanel],
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let root = root.titled(&self.title, (FONT, 22))?;
+        let root = root.titled(&self.title, (FONT, self.title_size()))?;
         let cols = panels.len().clamp(1, 2);
         let rows = panels.len().div_ceil(cols).max(1);
         let areas = root.split_evenly((rows, cols));
@@ -336,7 +345,7 @@ impl Figure {
                 .margin(10)
                 .x_label_area_size(30)
                 .y_label_area_size(70)
-                .build_cartesian_2d((0..n).into_segmented(), y.0..y.1)?;
+                .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), y.0..y.1)?;
             chart
                 .configure_mesh()
                 .disable_x_mesh()
@@ -386,11 +395,11 @@ impl Figure {
         let (lo, hi) = padded(range(vals()));
         let (nx, ny) = (xs.len(), ys.len());
         let mut chart = ChartBuilder::on(&main)
-            .caption(&self.title, (FONT, 22))
+            .caption(&self.title, (FONT, self.title_size()))
             .margin(18)
             .x_label_area_size(50)
             .y_label_area_size(90)
-            .build_cartesian_2d((0..nx).into_segmented(), (0..ny).into_segmented())?;
+            .build_cartesian_2d((0..nx.max(1) - 1).into_segmented(), (0..ny.max(1) - 1).into_segmented())?;
         let label = |names: &[String], v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),

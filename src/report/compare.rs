@@ -163,11 +163,7 @@ pub fn table(c: &CompareOutcome) -> String {
 /// # Errors
 /// If a file cannot be written.
 pub fn write(dir: &Path, c: &CompareOutcome, plots: bool) -> io::Result<Vec<String>> {
-    fs::create_dir_all(dir)?;
-    let manifest_path = dir.join("manifest.json");
-    if manifest_path.exists() {
-        fs::remove_file(&manifest_path)?;
-    }
+    super::begin_outputs(dir)?;
     write_atomic(&dir.join("compare.csv"), csv(c).as_bytes())?;
     let mut outputs = vec!["compare.csv".to_string()];
     if plots {
@@ -199,17 +195,13 @@ pub fn write(dir: &Path, c: &CompareOutcome, plots: bool) -> io::Result<Vec<Stri
         write_atomic(&dir.join("report.html"), page.as_bytes())?;
         outputs.push("report.html".into());
     }
-    outputs.push("manifest.json".into());
     let manifest = serde_json::json!({
         "perpsim_version": env!("CARGO_PKG_VERSION"),
         "scenarios": c.hashes.iter().map(|(n, h)| serde_json::json!({"name": n, "hash": h})).collect::<Vec<_>>(),
         "seed": c.seed,
         "paths": c.paths,
         "command_line": c.command_line,
-        "outputs": outputs,
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    write_atomic(&manifest_path, &bytes)?;
+    super::commit_manifest(dir, manifest, &mut outputs)?;
     Ok(outputs)
 }

@@ -256,43 +256,48 @@ pub fn venue_figures(v: &VenueCharts<'_>, tag: &str, chart_times_s: &[u64], axis
             },
         },
     });
-    let interval = |k: usize| times[k + 1];
-    let per_interval = |xs: &[f64]| (0..xs.len()).map(|k| (interval(k), xs[k])).collect::<Vec<_>>();
-    let step_h = chart_times_s.last().copied().unwrap_or(0) as f64 / (chart_times_s.len().max(2) - 1) as f64;
-    out.push(NamedFigure {
-        stem: format!("{name}_liquidations"),
-        caption: format!("{name}: liquidated and auto-deleveraged notional per chart interval, mean over {n} paths."),
-        figure: Figure {
-            title: format!("{name}: liquidations and ADL, mean of all paths · {tag}"),
-            x_label: axis.label(),
-            y_label: format!(
-                "notional per {} (USD)",
-                crate::units::format_duration(step_h.round() as u64)
-            ),
-            chart: Chart::Lines(vec![
-                ("liquidated".into(), per_interval(&v.liquidated)),
-                ("auto-deleveraged".into(), per_interval(&v.adl)),
-            ]),
-        },
-    });
-    if let Some(t) = v.traced {
-        let p = t.path;
-        out.push(NamedFigure {
-            stem: format!("{name}_trace_liquidations"),
-            caption: format!("{name}: liquidated and auto-deleveraged notional per chart interval on traced path {p}."),
+    let interval_s = chart_times_s.last().copied().unwrap_or(0) as f64 / (chart_times_s.len().max(2) - 1) as f64;
+    // Liquidated and ADL notional per chart interval, drawn at each interval's end.
+    let liquidations = |stem: String, caption: String, title: String, liquidated: &[f64], adl: &[f64]| {
+        let per_interval = |xs: &[f64]| {
+            xs.iter()
+                .enumerate()
+                .map(|(k, x)| (times[k + 1], *x))
+                .collect::<Vec<_>>()
+        };
+        NamedFigure {
+            stem,
+            caption,
             figure: Figure {
-                title: format!("{name}: liquidations and ADL on path {p} · {tag}"),
+                title,
                 x_label: axis.label(),
                 y_label: format!(
                     "notional per {} (USD)",
-                    crate::units::format_duration(step_h.round() as u64)
+                    crate::units::format_duration(interval_s.round() as u64)
                 ),
                 chart: Chart::Lines(vec![
-                    ("liquidated".into(), per_interval(&t.liquidated)),
-                    ("auto-deleveraged".into(), per_interval(&t.adl)),
+                    ("liquidated".into(), per_interval(liquidated)),
+                    ("auto-deleveraged".into(), per_interval(adl)),
                 ]),
             },
-        });
+        }
+    };
+    out.push(liquidations(
+        format!("{name}_liquidations"),
+        format!("{name}: liquidated and auto-deleveraged notional per chart interval, mean over {n} paths."),
+        format!("{name}: liquidations and ADL, mean of all paths · {tag}"),
+        &v.liquidated,
+        &v.adl,
+    ));
+    if let Some(t) = v.traced {
+        let p = t.path;
+        out.push(liquidations(
+            format!("{name}_trace_liquidations"),
+            format!("{name}: liquidated and auto-deleveraged notional per chart interval on traced path {p}."),
+            format!("{name}: liquidations and ADL on path {p} · {tag}"),
+            &t.liquidated,
+            &t.adl,
+        ));
         let xs: Vec<f64> = t.times_s.iter().map(|&s| axis.of(s)).collect();
         let lines = |group: &[(String, Vec<f64>)], scale: f64| {
             Chart::Lines(

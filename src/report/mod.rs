@@ -103,6 +103,33 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     f.commit()
 }
 
+/// Clears the way for a new set of outputs in `dir`: creates the folder and
+/// removes an older manifest first, so a folder is never a mix of two runs
+/// with a manifest.
+///
+/// # Errors
+/// If the folder cannot be created or the old manifest removed.
+pub fn begin_outputs(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let manifest = dir.join("manifest.json");
+    if manifest.exists() {
+        fs::remove_file(&manifest)?;
+    }
+    Ok(())
+}
+
+/// Writes `manifest.json` last, listing `outputs` (which gains the manifest itself).
+///
+/// # Errors
+/// If the file cannot be written.
+pub fn commit_manifest(dir: &Path, mut manifest: serde_json::Value, outputs: &mut Vec<String>) -> io::Result<()> {
+    outputs.push("manifest.json".into());
+    manifest["outputs"] = serde_json::json!(outputs);
+    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(&dir.join("manifest.json"), &bytes)
+}
+
 /// Provenance of a run, recorded in the manifest and summary.
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -434,6 +461,7 @@ impl<'a> RunWriter<'a> {
         let n = rows / nv.max(1) as u64;
         let mut venues = Vec::with_capacity(nv);
         let mut figures_out: Vec<NamedFigure> = Vec::new();
+        let mut chart_tables: Vec<(String, String)> = Vec::new();
         let mut sorted_cols = columns.into_sorted()?;
         for (v, traced_path) in traced.iter().enumerate() {
             let mut metrics = Vec::with_capacity(N_METRICS);
@@ -479,6 +507,18 @@ impl<'a> RunWriter<'a> {
                     adl: mean(1),
                     traced: traced_path.as_ref(),
                 };
+                let mut csv = String::from("t_s,p5,p25,p50,p75,p95,liquidated_usd_mean,adl_usd_mean\n");
+                let (liq, adl) = (&charts.liquidated, &charts.adl);
+                for (k, (t, q)) in chart_times_s.iter().zip(&charts.fan).enumerate() {
+                    let per = |xs: &[f64]| if k == 0 { 0.0 } else { xs[k - 1] };
+                    let cells: Vec<String> = q
+                        .iter()
+                        .chain([per(liq), per(adl)].iter())
+                        .map(|x| fmt_f64(*x))
+                        .collect();
+                    csv.push_str(&format!("{t},{}\n", cells.join(",")));
+                }
+                chart_tables.push((format!("plots/{}_over_time.csv", scn.venues[v].name()), csv));
                 let tag = format!("{} · seed {}, {n} paths", scn.name, info.seed);
                 let axis = TimeAxis::for_horizon(scn.horizon_s);
                 figures_out.extend(figures::venue_figures(&charts, &tag, &chart_times_s, axis));
@@ -519,6 +559,10 @@ impl<'a> RunWriter<'a> {
         if info.plots {
             let plots = dir.join("plots");
             fs::create_dir_all(&plots)?;
+            for (name, text) in &chart_tables {
+                write_atomic(&dir.join(name), text.as_bytes())?;
+                outputs.push(name.clone());
+            }
             let mut drawn = Vec::with_capacity(figures_out.len());
             for f in figures_out {
                 let svg = f.figure.write(&plots, &f.stem)?;

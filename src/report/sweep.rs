@@ -259,6 +259,12 @@ pub fn sweep_rows(s: &SweepOutcome, limit: usize) -> (Vec<Vec<String>>, usize) {
         ]
         .map(String::from),
     );
+    let extra: Vec<&String> = s
+        .figures
+        .iter()
+        .filter(|f| !crate::sweep::DEFAULT_FIGURES.contains(&f.as_str()))
+        .collect();
+    h.extend(extra.iter().map(|f| format!("{f} mean")));
     let fronts: Vec<Vec<bool>> = (0..s.venues.len()).map(|v| s.frontier(v)).collect();
     let mut rows = vec![h];
     let mut total = 0;
@@ -279,6 +285,11 @@ pub fn sweep_rows(s: &SweepOutcome, limit: usize) -> (Vec<Vec<String>>, usize) {
                 format!("{:.2}", 1e4 * r.trader_cost),
                 if fronts[v][p] { "*".into() } else { String::new() },
             ]);
+            row.extend(
+                extra
+                    .iter()
+                    .map(|f| r.figure(f).map_or(String::new(), |x| axis_number(x.0))),
+            );
             rows.push(row);
         }
     }
@@ -290,11 +301,7 @@ pub fn sweep_rows(s: &SweepOutcome, limit: usize) -> (Vec<Vec<String>>, usize) {
 /// # Errors
 /// If a file cannot be written.
 pub fn write(dir: &Path, s: &SweepOutcome, plots: bool) -> io::Result<Vec<String>> {
-    fs::create_dir_all(dir)?;
-    let manifest_path = dir.join("manifest.json");
-    if manifest_path.exists() {
-        fs::remove_file(&manifest_path)?;
-    }
+    super::begin_outputs(dir)?;
     write_atomic(&dir.join("sweep.csv"), csv(s).as_bytes())?;
     let mut outputs = vec!["sweep.csv".to_string()];
     if plots {
@@ -339,7 +346,6 @@ pub fn write(dir: &Path, s: &SweepOutcome, plots: bool) -> io::Result<Vec<String
         write_atomic(&dir.join("report.html"), page.as_bytes())?;
         outputs.push("report.html".into());
     }
-    outputs.push("manifest.json".into());
     let manifest = serde_json::json!({
         "perpsim_version": env!("CARGO_PKG_VERSION"),
         "sweep": s.name,
@@ -349,11 +355,8 @@ pub fn write(dir: &Path, s: &SweepOutcome, plots: bool) -> io::Result<Vec<String
         "axes": s.axes.iter().map(|a| serde_json::json!({"key": a.key, "values": a.values})).collect::<Vec<_>>(),
         "points": s.points.len(),
         "command_line": s.command_line,
-        "outputs": outputs,
     });
-    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    write_atomic(&manifest_path, &bytes)?;
+    super::commit_manifest(dir, manifest, &mut outputs)?;
     Ok(outputs)
 }
 

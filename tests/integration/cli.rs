@@ -12,6 +12,9 @@ fn help_lists_commands_examples_and_exit_codes() {
         "run",
         "validate",
         "bench",
+        "sweep",
+        "heatmap",
+        "compare",
         "Examples:",
         "perpsim run scenarios/jlp_baseline.toml",
         "Exit codes: 0 success, 1",
@@ -20,7 +23,15 @@ fn help_lists_commands_examples_and_exit_codes() {
     }
     let o = perpsim(&["run", "--help"], &repo());
     assert_eq!(o.status.code(), Some(0));
-    for flag in ["--paths", "--seed", "--threads", "--out", "--trace", "--quiet"] {
+    for flag in [
+        "--paths",
+        "--seed",
+        "--threads",
+        "--out",
+        "--trace",
+        "--quiet",
+        "--no-plots",
+    ] {
         assert!(
             String::from_utf8_lossy(&o.stdout).contains(flag),
             "run --help lacks {flag}"

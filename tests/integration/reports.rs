@@ -239,6 +239,37 @@ fn a_run_draws_every_chart_and_a_self_contained_report() {
     }
     let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"report.html\"") && manifest.contains("plots/jlp_lp_price_fan.svg"));
+
+    // The data behind the fan: its last point is the horizon, where the LP
+    // price is `end_lp_price`; the liquidations per interval add up to the
+    // mean of `liquidated_usd`.
+    let summary: serde_json::Value = serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let metric = |name: &str, stat: &str| summary["venues"][0]["metrics"][name][stat].as_f64().unwrap();
+    let table = fs::read_to_string(out.join("plots/jlp_over_time.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 65, "2 days of 5-minute steps: 64 intervals");
+    assert_eq!(rows[0][0], 0.0);
+    assert_eq!(rows[64][0], 172_800.0);
+    let last = &rows[64];
+    // serde_json's default float parser may land one ulp off; the values are the same.
+    for (got, stat) in [(last[1], "p5"), (last[3], "p50"), (last[5], "p95")] {
+        let want = metric("end_lp_price", stat);
+        assert!((got - want).abs() <= 1e-14 * want.abs(), "{stat}: {got} against {want}");
+    }
+    assert!(
+        rows.iter()
+            .all(|r| r[1] <= r[2] && r[2] <= r[3] && r[3] <= r[4] && r[4] <= r[5])
+    );
+    let liquidated: f64 = rows.iter().map(|r| r[6]).sum();
+    let want = metric("liquidated_usd", "mean");
+    assert!(
+        (liquidated - want).abs() <= 1e-9 * want.abs().max(1.0),
+        "{liquidated} against {want}"
+    );
 }
 
 fn sweep(dir: &Path, extra: &[&str]) -> std::process::Output {
