@@ -414,6 +414,12 @@ fn sweep(a: SweepArgs) -> ExitCode {
                 if axes.iter().any(|b: &sweep::Axis| b.key == ax.key) {
                     errors.push(format!("--set {}: the key is swept twice", ax.key));
                 }
+                if ax.key == "run" || ax.key.starts_with("run.") {
+                    errors.push(format!(
+                        "--set {}: every point runs the same paths and seed; use --paths and --seed",
+                        ax.key
+                    ));
+                }
                 axes.push(ax);
             }
             Err(e) => errors.push(format!("--set {e}")),
@@ -442,6 +448,9 @@ fn sweep(a: SweepArgs) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
+    for ax in &mut axes {
+        ax.unit = sweep::unit_of_key(&base.docs, &ax.key).unwrap_or("").to_string();
+    }
     let points = sweep::grid(&axes);
     let loaded: Vec<Result<LoadedScenario, scenario::ScenarioError>> = points
         .par_iter()
@@ -522,14 +531,21 @@ fn heatmap(a: HeatmapArgs) -> ExitCode {
             sweep::Axis {
                 key: name.into(),
                 values: Vec::new(),
+                unit: String::new(),
             }
         }
     };
-    let axes = vec![
+    let mut axes = vec![
         axis("shock", &a.shocks, 0.0, 0.99),
         axis("skew", &a.skews, -1.0, 1.0),
         axis("reserve_factor", &a.reserve_factors, 0.0, 1.0),
     ];
+    for (ax, unit) in axes
+        .iter_mut()
+        .zip(["fraction of price", "(S − L)/(S + L) of OI", "OI / pool value"])
+    {
+        ax.unit = unit.to_string();
+    }
     let figures = chosen_figures(&a.grid.metrics, &["peak_trader_pnl_to_pool", "p_bad_debt"]).unwrap_or_else(|e| {
         errors.push(e);
         Vec::new()

@@ -23,6 +23,35 @@ pub struct Axis {
     pub key: String,
     /// Values in order.
     pub values: Vec<f64>,
+    /// Unit of the values (from the key reference), or empty.
+    pub unit: String,
+}
+
+impl Axis {
+    /// The key with its unit, for chart axes: `venues.jlp.base_fee_bps (bps)`.
+    pub fn label(&self) -> String {
+        if self.unit.is_empty() {
+            self.key.clone()
+        } else {
+            format!("{} ({})", self.key, self.unit)
+        }
+    }
+}
+
+/// The unit the key reference gives a key path, matching `<placeholder>`
+/// segments of its patterns to any name.
+pub fn unit_of_key(docs: &[crate::scenario::KeyDoc], key: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = key.split('.').collect();
+    docs.iter()
+        .find(|d| {
+            let pat: Vec<&str> = d.pattern.split('.').collect();
+            pat.len() == parts.len()
+                && pat
+                    .iter()
+                    .zip(&parts)
+                    .all(|(p, k)| p == k || (p.starts_with('<') && p.ends_with('>')))
+        })
+        .map(|d| d.unit)
 }
 
 /// Parses `KEY=V1,V2,...` or `KEY=A..B:N` (N evenly spaced values from A to
@@ -70,6 +99,7 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
     Ok(Axis {
         key: key.to_string(),
         values: out,
+        unit: String::new(),
     })
 }
 
@@ -256,10 +286,12 @@ mod tests {
             Axis {
                 key: "a".into(),
                 values: vec![1.0, 2.0, 3.0],
+                unit: String::new(),
             },
             Axis {
                 key: "b".into(),
                 values: vec![10.0, 20.0],
+                unit: "bps".into(),
             },
         ];
         assert_eq!(grid_size(&axes), 6);
@@ -268,10 +300,15 @@ mod tests {
         assert_eq!(g[0], vec![1.0, 10.0]);
         assert_eq!(g[1], vec![1.0, 20.0]);
         assert_eq!(g[5], vec![3.0, 20.0]);
+        assert_eq!(
+            (axes[0].label(), axes[1].label()),
+            ("a".to_string(), "b (bps)".to_string())
+        );
         let huge = vec![
             Axis {
                 key: "a".into(),
                 values: vec![0.0; 1 << 20],
+                unit: String::new(),
             };
             5
         ];

@@ -420,3 +420,40 @@ fn finish_metrics(
         values,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_steps_are_evenly_spaced_and_end_at_the_horizon() {
+        assert_eq!(chart_steps(1), vec![0, 1]);
+        assert_eq!(
+            chart_steps(10),
+            (0..=10).collect::<Vec<u64>>(),
+            "every step when there are few"
+        );
+        let s = chart_steps(43_200);
+        assert_eq!(s.len(), 65);
+        assert_eq!((s[1], s[32], s[64]), (675, 21_600, 43_200));
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+        let odd = chart_steps(100);
+        assert_eq!((odd[1], odd[63], odd[64]), (2, 99, 100), "rounded up");
+    }
+
+    #[test]
+    fn the_claim_on_the_pool_matches_chaos_labs_example() {
+        // PEERS.md A.2: reserve factor 0.5, a 25 % short skew, an 80 % drop on a
+        // single-token pool of 1: open interest 0.5, shorts 0.3125 gain 0.25,
+        // longs 0.1875 lose 0.15, the pool's tokens are worth 0.2 and the LPs'
+        // 0.2 - 0.25 + 0.15 = 0.1; traders' PnL is half the pool.
+        let hold_growth = 0.2;
+        let lp_growth = 0.2 - 0.3125 * 0.8 + 0.1875 * 0.8;
+        assert!((trader_pnl_to_pool(lp_growth, hold_growth) - 0.5).abs() < 1e-12);
+        // A 90 % drop is past the pool: the claim exceeds 1 (bad debt).
+        assert!(trader_pnl_to_pool(0.1 - 0.3125 * 0.9 + 0.1875 * 0.9, 0.1) > 1.0);
+        assert_eq!(trader_pnl_to_pool(1.05, 1.0), 1.0 - 1.05, "a pool that beat holding");
+        assert_eq!(trader_pnl_to_pool(0.9, 0.0), 1.0 - 0.9, "no hold benchmark");
+        assert_eq!(trader_pnl_to_pool(f64::NAN, 1.0), 0.0);
+    }
+}

@@ -105,7 +105,12 @@ pub fn compare_figure(c: &CompareOutcome) -> NamedFigure {
         stem: "compare".into(),
         caption: "Designs side by side on the same seeds; bars carry 95 % intervals where a standard error is estimated. CVaR is a loss.".into(),
         figure: Figure {
-            title: format!("compare · seed {}, {} paths", c.seed, c.paths),
+            title: format!(
+                "{} · seed {}, {} paths",
+                c.hashes.iter().map(|h| h.0.as_str()).collect::<Vec<_>>().join(" vs "),
+                c.seed,
+                c.paths
+            ),
             x_label: "design".into(),
             y_label: String::new(),
             chart: Chart::Bars {

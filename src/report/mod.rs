@@ -274,7 +274,10 @@ impl<'a> RunWriter<'a> {
         paths.writer().write_all(header.as_bytes())?;
         let chart_times_s: Vec<u64> = chart_steps(scn.steps()).iter().map(|k| k * scn.step_s).collect();
         let points = chart_times_s.len();
-        let columns = ColumnStore::new(dir, nv * (N_METRICS + points), info.paths)?;
+        // With plots, one more column per venue and chart point: the LP price
+        // there, for the fan chart's quantiles.
+        let fan_columns = if info.plots { points } else { 0 };
+        let columns = ColumnStore::new(dir, nv * (N_METRICS + fan_columns), info.paths)?;
         Ok(RunWriter {
             scn,
             info,
@@ -313,9 +316,18 @@ impl<'a> RunWriter<'a> {
         }
         let points = self.chart_times_s.len();
         for v in 0..out.metrics.len() {
-            for (k, &x) in out.series(v, Series::LpPrice).iter().enumerate() {
-                let col = self.fan_column(v, k);
-                self.columns.push(col, x)?;
+            if self.info.plots {
+                for (k, &x) in out.series(v, Series::LpPrice).iter().enumerate() {
+                    if !x.is_finite() {
+                        return Err(io::Error::other(format!(
+                            "path {} venue {}: the LP price at chart point {k} is not finite; this is a bug, nothing was written",
+                            out.metrics[v].path,
+                            self.scn.venues[v].name()
+                        )));
+                    }
+                    let col = self.fan_column(v, k);
+                    self.columns.push(col, x)?;
+                }
             }
             for (j, s) in [Series::Liquidated, Series::Adl].into_iter().enumerate() {
                 let cum = out.series(v, s);

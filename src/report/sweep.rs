@@ -162,7 +162,7 @@ pub fn sweep_figures(s: &SweepOutcome) -> Vec<NamedFigure> {
                 ),
                 figure: Figure {
                     title: format!("{f} against {} · {tag}", a.key),
-                    x_label: a.key.clone(),
+                    x_label: a.label(),
                     y_label: format!("{f} ({})", unit_of(f)),
                     chart: Chart::ErrorBars(series),
                 },
@@ -202,8 +202,8 @@ pub fn sweep_figures(s: &SweepOutcome) -> Vec<NamedFigure> {
                         caption: format!("{name}: {f} over {} × {}{at}.", ay.key, ax.key),
                         figure: Figure {
                             title: format!("{name}: {f}{at} · {tag}"),
-                            x_label: ax.key.clone(),
-                            y_label: ay.key.clone(),
+                            x_label: ax.label(),
+                            y_label: ay.label(),
                             chart: Chart::Heatmap {
                                 xs: labels(ax),
                                 ys: labels(ay),

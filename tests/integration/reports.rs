@@ -388,7 +388,7 @@ fn a_parameter_that_changes_nothing_gives_identical_rows() {
 #[test]
 fn bad_sweep_specs_exit_2_naming_the_problem_before_anything_runs() {
     let dir = TempDir::new("sweep-bad");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--set", "venues.jlp.no_such_key=1,2"], "venues.jlp.no_such_key"),
         (
             &["--set", "venues.jlp.base_fee_bps=4,six"],
@@ -406,6 +406,10 @@ fn bad_sweep_specs_exit_2_naming_the_problem_before_anything_runs() {
             "10100 points, more than 10000: pass --force",
         ),
         (&["--set", "venues.jlp.base_fee_bps=-5,5"], "venues.jlp.base_fee_bps"),
+        (
+            &["--set", "run.seed=1,2"],
+            "run.seed: every point runs the same paths and seed",
+        ),
     ];
     for (i, (args, needle)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("case{i}"));
@@ -522,7 +526,10 @@ fn compare_sets_designs_side_by_side_on_the_same_seeds() {
     assert!(rows[1].starts_with("small,jlp,jlp,") && rows[2].starts_with("dear,jlp,jlp,"));
     let charts = svg_titles(&out.join("plots"));
     assert_eq!(charts.len(), 1);
-    assert!(charts[0].1.contains("compare · seed 7, 6 paths"));
+    assert!(
+        charts[0].1.contains("small vs dear · seed 7, 6 paths"),
+        "the title names the scenarios and the seed"
+    );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert_well_formed(&html);
     assert_self_contained(&html);
