@@ -88,7 +88,9 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
             0 => return Err(format!("{key}: the range {values:?} is empty (0 points)")),
             1 if a != b => return Err(format!("{key}: one point cannot span {a} to {b}; use N ≥ 2")),
             1 => vec![a],
-            _ => (0..n).map(|k| a + (b - a) * k as f64 / (n - 1) as f64).collect(),
+            _ => (0..n)
+                .map(|k| round12(a + (b - a) * k as f64 / (n - 1) as f64))
+                .collect(),
         }
     } else {
         if values.is_empty() {
@@ -101,6 +103,12 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
         values: out,
         unit: String::new(),
     })
+}
+
+/// `x` rounded to 12 significant digits, so that `0.1..0.5:5` gives 0.3
+/// rather than 0.30000000000000004.
+fn round12(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
 }
 
 /// Number of points of the grid over `axes` (saturating).
@@ -259,6 +267,11 @@ mod tests {
         assert_eq!(r.values, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
         assert_eq!(parse_axis("x=2..2:1").unwrap().values, vec![2.0]);
         assert_eq!(parse_axis("x=-1..-3:3").unwrap().values, vec![-1.0, -2.0, -3.0]);
+        assert_eq!(
+            parse_axis("x=0.1..0.5:5").unwrap().values,
+            vec![0.1, 0.2, 0.3, 0.4, 0.5]
+        );
+        assert_eq!(parse_axis("x=0..1e-9:3").unwrap().values, vec![0.0, 5e-10, 1e-9]);
     }
 
     #[test]

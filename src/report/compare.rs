@@ -146,7 +146,7 @@ pub fn compare_rows(c: &CompareOutcome) -> Vec<Vec<String>> {
             d.label(),
             d.kind.to_string(),
             fmt_pct(r.dists[0].mean),
-            format!("{:.2}%", 100.0 * r.dists[0].se),
+            format!("{:.3}%", 100.0 * r.dists[0].se),
             fmt_pct(r.risk.var_95),
             fmt_pct(r.risk.cvar_95),
             format!("{:.1}%", 100.0 * r.risk.p_bad_debt.p),

@@ -279,7 +279,7 @@ pub fn sweep_rows(s: &SweepOutcome, limit: usize) -> (Vec<Vec<String>>, usize) {
             row.extend([
                 s.venues[v].0.clone(),
                 fmt_pct(ret.mean),
-                format!("{:.2}%", 100.0 * ret.se),
+                format!("{:.3}%", 100.0 * ret.se),
                 fmt_pct(r.risk.cvar_95),
                 format!("{:.1}%", 100.0 * r.risk.p_bad_debt.p),
                 format!("{:.2}", 1e4 * r.trader_cost),
