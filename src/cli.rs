@@ -801,6 +801,19 @@ pub fn describe(loaded: &LoadedScenario) -> String {
             out.push_str(&format!("  {}: {line}\n", v.name()));
         }
     }
+    if !s.reported.is_empty() {
+        out.push_str("reported:\n");
+        for r in &s.reported {
+            out.push_str(&format!(
+                "  {}: {} = {} ({}; {})\n",
+                s.venues[r.venue].name(),
+                r.what(),
+                r.value,
+                if r.inferred { "inferred" } else { "reported" },
+                r.source
+            ));
+        }
+    }
     out
 }
 

@@ -68,11 +68,6 @@ fn reported_table(scn: &Scenario, summary: &Summary) -> String {
         .reported
         .iter()
         .map(|rep| {
-            let what = if crate::scenario::RISK_MEASURES.contains(&rep.metric.as_str()) {
-                rep.metric.clone()
-            } else {
-                format!("{} of {}", rep.statistic, rep.metric)
-            };
             let (sim, ci) = match simulated(summary, rep) {
                 Some((x, Some(se))) => (
                     number(x),
@@ -83,7 +78,7 @@ fn reported_table(scn: &Scenario, summary: &Summary) -> String {
             };
             vec![
                 scn.venues[rep.venue].name().to_string(),
-                what,
+                rep.what(),
                 number(rep.value),
                 if rep.inferred { "inferred" } else { "reported" }.to_string(),
                 sim,

@@ -79,6 +79,17 @@ pub struct Reported {
     pub inferred: bool,
 }
 
+impl Reported {
+    /// What the figure is: the risk measure, or "STATISTIC of METRIC".
+    pub fn what(&self) -> String {
+        if RISK_MEASURES.contains(&self.metric.as_str()) {
+            self.metric.clone()
+        } else {
+            format!("{} of {}", self.statistic, self.metric)
+        }
+    }
+}
+
 /// Risk measures a [`Reported`] figure may name.
 pub const RISK_MEASURES: [&str; 6] = ["var_95", "cvar_95", "var_99", "cvar_99", "p_lp_loss", "p_bad_debt"];
 
