@@ -100,11 +100,11 @@ impl TracedPath {
         let w = trace.row_width();
         let rows = trace.rows.len().checked_div(w).unwrap_or(0);
         let stride = rows.div_ceil(TRACE_ROWS).max(1);
-        let kept: Vec<usize> = (0..rows)
+        // Every stride-th row, and the last (dedup drops it if already kept).
+        let mut kept: Vec<usize> = (0..rows)
             .step_by(stride)
             .chain((rows > 0).then_some(rows - 1))
             .collect();
-        let mut kept = kept;
         kept.dedup();
         let col = |name: &str| trace.columns.iter().position(|c| c == name);
         let values = |c: usize| kept.iter().map(|&r| trace.rows[r * w + 2 + c]).collect::<Vec<f64>>();
