@@ -535,3 +535,39 @@ fn compare_sets_designs_side_by_side_on_the_same_seeds() {
     assert_self_contained(&html);
     assert!(html.contains("<svg"));
 }
+
+#[test]
+fn a_grid_over_ten_thousand_points_runs_when_forced() {
+    let dir = TempDir::new("sweep-force");
+    let scn = dir.write(
+        "tiny.toml",
+        "name = \"tiny\"\nhorizon = \"1m\"\nstep = \"1m\"\n\
+         [assets.SOL]\nprice = 100.0\nprocess = { kind = \"gbm\", vol = 0.8 }\n\
+         [assets.USDC]\nstable = true\n\
+         [venues.jlp]\nkind = \"jlp\"\naum_usd = 1e6\n\
+         [venues.jlp.custodies.SOL]\nweight = 0.5\n[venues.jlp.custodies.USDC]\nweight = 0.5\n",
+    );
+    let out = dir.path().join("out");
+    let o = perpsim(
+        &[
+            "sweep",
+            scn.to_str().unwrap(),
+            "--set",
+            "venues.jlp.base_fee_bps=0..10:101",
+            "--set",
+            "venues.jlp.max_leverage=2..200:100",
+            "--force",
+            "--paths",
+            "1",
+            "--quiet",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &repo(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = fs::read_to_string(out.join("sweep.csv")).unwrap().lines().count();
+    assert_eq!(rows, 1 + 10_100);
+    assert!(out.join("manifest.json").exists());
+}
