@@ -58,16 +58,22 @@ enum Command {
 }
 
 #[derive(Debug, Args)]
-struct GridArgs {
-    /// Paths per point [default: the scenario's run.paths].
+struct McArgs {
+    /// Paths (per point in a sweep, per design in a comparison) [default: the scenario's run.paths].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     paths: Option<u64>,
-    /// Master seed, the same at every point [default: the scenario's run.seed].
+    /// Master seed, the same at every sweep point and for every design [default: the scenario's run.seed].
     #[arg(long)]
     seed: Option<u64>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct GridArgs {
+    #[command(flatten)]
+    mc: McArgs,
     /// Output folder.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -129,15 +135,8 @@ struct CompareArgs {
 struct RunArgs {
     /// Scenario file, or preset:NAME.
     scenario: PathBuf,
-    /// Number of paths [default: the scenario's run.paths].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    paths: Option<u64>,
-    /// Master seed [default: the scenario's run.seed].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: Option<u64>,
+    #[command(flatten)]
+    mc: McArgs,
     /// Output folder [default: output/<scenario name>].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -156,15 +155,8 @@ struct RunArgs {
 struct BenchArgs {
     /// Scenario file, or preset:NAME.
     scenario: PathBuf,
-    /// Number of paths [default: the scenario's run.paths].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    paths: Option<u64>,
-    /// Master seed [default: the scenario's run.seed].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads [default: all cores].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: Option<u64>,
+    #[command(flatten)]
+    mc: McArgs,
 }
 
 /// Entry point of the binary.
@@ -221,10 +213,10 @@ fn run(a: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     let scn = &loaded.scenario;
-    let paths = a.paths.unwrap_or(scn.run.paths);
-    let seed = a.seed.unwrap_or(scn.run.seed);
+    let paths = a.mc.paths.unwrap_or(scn.run.paths);
+    let seed = a.mc.seed.unwrap_or(scn.run.seed);
     let out = a.out.clone().unwrap_or_else(|| Path::new("output").join(&scn.name));
-    let pool = match pool(a.threads) {
+    let pool = match pool(a.mc.threads) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -238,17 +230,7 @@ fn run(a: RunArgs) -> ExitCode {
         resolved: describe(&loaded),
         plots: !a.no_plots,
     };
-    let bar = ProgressBar::new(paths);
-    if a.quiet || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    } else {
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} paths, {per_sec}, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(scn.name.clone());
-    }
+    let bar = progress_bar(paths, a.quiet, &scn.name);
     let started = Instant::now();
     let result = pool.install(|| -> std::io::Result<report::RunReport> {
         let mut writer = RunWriter::create(&out, scn, &info)?;
@@ -317,17 +299,16 @@ fn chosen_figures(names: &[String], defaults: &[&str]) -> Result<Vec<String>, St
     }
 }
 
-fn progress_bar(total: u64, quiet: bool, what: &str, unit: &str) -> ProgressBar {
+/// A progress bar over `total` paths on stderr, hidden with `quiet` or when stderr is not a terminal.
+fn progress_bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     } else {
         bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{spinner}} {{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit}, eta {{eta}}"
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} paths, {per_sec}, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         bar.set_message(what.to_string());
     }
@@ -348,19 +329,25 @@ struct Grid {
 
 /// Runs a grid and writes its outputs; the common end of `sweep` and `heatmap`.
 fn run_grid(g: Grid, a: &GridArgs, figures: Vec<String>, default_out: PathBuf) -> ExitCode {
-    let paths = a.paths.unwrap_or(g.default_paths);
-    let seed = a.seed.unwrap_or(g.default_seed);
+    let paths = a.mc.paths.unwrap_or(g.default_paths);
+    let seed = a.mc.seed.unwrap_or(g.default_seed);
     let out = a.out.clone().unwrap_or(default_out);
-    let pool = match pool(a.threads) {
+    let pool = match pool(a.mc.threads) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let bar = progress_bar(g.points.len() as u64 * paths, a.quiet, &g.name, "paths");
+    let bar = progress_bar(g.points.len() as u64 * paths, a.quiet, &g.name);
     let started = Instant::now();
     let progress = |k: u64| bar.inc(k);
     let results = pool.install(|| sweep::run_grid(&g.scenarios, seed, paths, &progress));
     bar.finish_and_clear();
     let failures: u64 = results.iter().map(|r| r.1).sum();
+    let results: Vec<Vec<sweep::VenuePoint>> = results.into_iter().map(|r| r.0).collect();
+    let venues: Vec<(String, &'static str)> = g.scenarios[0]
+        .venues
+        .iter()
+        .map(|v| (v.name().to_string(), v.kind()))
+        .collect();
     let outcome = SweepOutcome {
         name: g.name.clone(),
         hash: g.hash,
@@ -368,12 +355,9 @@ fn run_grid(g: Grid, a: &GridArgs, figures: Vec<String>, default_out: PathBuf) -
         paths,
         axes: g.axes,
         points: g.points,
-        venues: g.scenarios[0]
-            .venues
-            .iter()
-            .map(|v| (v.name().to_string(), v.kind()))
-            .collect(),
-        results: results.into_iter().map(|r| r.0).collect(),
+        pareto: report::sweep::frontiers(&results, venues.len()),
+        venues,
+        results,
         figures,
         resolved: g.resolved,
         command_line: std::env::args().collect(),
@@ -395,6 +379,11 @@ fn run_grid(g: Grid, a: &GridArgs, figures: Vec<String>, default_out: PathBuf) -
             println!("report: {}", out.join("report.html").display());
         }
     }
+    grid_exit(failures)
+}
+
+/// Exit 1 if any path of a sweep or comparison broke an invariant.
+fn grid_exit(failures: u64) -> ExitCode {
     if failures > 0 {
         eprintln!(
             "error: the ledger does not balance (or a metric is not finite) on {failures} path{}; this is a bug",
@@ -623,19 +612,19 @@ fn compare(a: CompareArgs) -> ExitCode {
         )]);
     }
     let first = &loaded[0].scenario;
-    let paths = a.grid.paths.unwrap_or(first.run.paths);
-    let seed = a.grid.seed.unwrap_or(first.run.seed);
+    let paths = a.grid.mc.paths.unwrap_or(first.run.paths);
+    let seed = a.grid.mc.seed.unwrap_or(first.run.seed);
     let out = a
         .grid
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("compare-{}", names.join("-vs-"))));
-    let pool = match pool(a.grid.threads) {
+    let pool = match pool(a.grid.mc.threads) {
         Ok(p) => p,
         Err(code) => return code,
     };
     let scenarios: Vec<Scenario> = loaded.iter().map(|l| l.scenario.clone()).collect();
-    let bar = progress_bar(scenarios.len() as u64 * paths, a.grid.quiet, "compare", "paths");
+    let bar = progress_bar(scenarios.len() as u64 * paths, a.grid.quiet, "compare");
     let started = Instant::now();
     let progress = |k: u64| bar.inc(k);
     let results = pool.install(|| sweep::run_grid(&scenarios, seed, paths, &progress));
@@ -680,14 +669,7 @@ fn compare(a: CompareArgs) -> ExitCode {
             println!("report: {}", out.join("report.html").display());
         }
     }
-    if failures > 0 {
-        eprintln!(
-            "error: the ledger does not balance (or a metric is not finite) on {failures} path{}; this is a bug",
-            plural(failures as usize)
-        );
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    grid_exit(failures)
 }
 
 fn validate(path: &Path) -> ExitCode {
@@ -823,9 +805,9 @@ fn bench(a: BenchArgs) -> ExitCode {
         Err(code) => return code,
     };
     let scn = &loaded.scenario;
-    let paths = a.paths.unwrap_or(scn.run.paths);
-    let seed = a.seed.unwrap_or(scn.run.seed);
-    let pool = match pool(a.threads) {
+    let paths = a.mc.paths.unwrap_or(scn.run.paths);
+    let seed = a.mc.seed.unwrap_or(scn.run.seed);
+    let pool = match pool(a.mc.threads) {
         Ok(p) => p,
         Err(code) => return code,
     };

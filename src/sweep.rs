@@ -240,18 +240,35 @@ pub fn run_grid(
 }
 
 /// Marks the points no other point beats on both coordinates (lower is
-/// better on both): the Pareto frontier. Non-finite points are never on it.
+/// better on both): the Pareto frontier. Equal points share their fate;
+/// non-finite points are never on it. O(n log n): sorted by x, a point is
+/// beaten by one with a smaller x and a y no larger, or by one with the same
+/// x and a smaller y.
 pub fn pareto(points: &[(f64, f64)]) -> Vec<bool> {
-    let ok = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
-    points
-        .iter()
-        .map(|p| {
-            ok(p)
-                && !points
-                    .iter()
-                    .any(|q| ok(q) && q.0 <= p.0 && q.1 <= p.1 && (q.0 < p.0 || q.1 < p.1))
-        })
-        .collect()
+    let mut order: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].0.is_finite() && points[i].1.is_finite())
+        .collect();
+    order.sort_by(|&a, &b| {
+        points[a]
+            .0
+            .total_cmp(&points[b].0)
+            .then(points[a].1.total_cmp(&points[b].1))
+    });
+    let mut on = vec![false; points.len()];
+    let mut best_before = f64::INFINITY;
+    let mut i = 0;
+    while i < order.len() {
+        let x = points[order[i]].0;
+        let group_end = i + order[i..].iter().take_while(|&&k| points[k].0 == x).count();
+        let group_min = points[order[i]].1;
+        for &k in &order[i..group_end] {
+            let y = points[k].1;
+            on[k] = y < best_before && y == group_min;
+        }
+        best_before = best_before.min(group_min);
+        i = group_end;
+    }
+    on
 }
 
 #[cfg(test)]

@@ -56,12 +56,10 @@ pub enum Series {
     Liquidated,
     /// Auto-deleveraged notional since t = 0, USD (cumulative).
     Adl,
-    /// Traders' claim on the pool over its size, fraction (see [`trader_pnl_to_pool`]).
-    TraderPnlToPool,
 }
 
 /// Number of [`Series`].
-pub const N_SERIES: usize = 4;
+pub const N_SERIES: usize = 3;
 
 /// The steps at which chart points are sampled: 0, then `min(CHART_INTERVALS,
 /// steps)` steps evenly spaced (rounded up) ending at `steps`.
@@ -79,16 +77,15 @@ pub struct PathOutput {
     pub metrics: Vec<PathMetrics>,
     /// One trace per venue (empty unless tracing was asked for).
     pub traces: Vec<Trace>,
-    /// Number of chart points (see [`chart_steps`]).
-    pub chart_points: usize,
-    /// Every venue's [`Series`] at the chart points: venue-major, then series, then point.
+    /// Every venue's [`Series`] at the chart points ([`chart_steps`]):
+    /// venue-major, then series, then point.
     pub series: Vec<f64>,
 }
 
 impl PathOutput {
     /// Series `s` of venue `v` at the chart points.
     pub fn series(&self, v: usize, s: Series) -> &[f64] {
-        let p = self.chart_points;
+        let p = self.series.len() / (self.metrics.len() * N_SERIES).max(1);
         let start = (v * N_SERIES + s as usize) * p;
         &self.series[start..start + p]
     }
@@ -305,14 +302,12 @@ impl<'s> Workspace<'s> {
         PathOutput {
             metrics,
             traces,
-            chart_points: points,
             series,
         }
     }
 }
 
-/// Records venue `v`'s series at chart point `k`.
-#[allow(clippy::too_many_arguments)]
+/// Records venue `v`'s series at chart point `k` and its peak claim on the pool.
 fn sample(venue: &dyn Venue, tr: &mut Track, series: &mut [f64], v: usize, points: usize, k: usize, prices: &[f64]) {
     let c = venue.counters();
     let lp = venue.lp_value_usd(prices) / venue.lp_supply();
@@ -320,7 +315,7 @@ fn sample(venue: &dyn Venue, tr: &mut Track, series: &mut [f64], v: usize, point
     let hold_growth = if tr.hold0 > 0.0 { hold / tr.hold0 } else { 1.0 };
     let ratio = trader_pnl_to_pool(lp / tr.lp0, hold_growth);
     tr.peak_pnl_to_pool = tr.peak_pnl_to_pool.max(ratio);
-    let values = [lp, c.liquidated_usd, c.adl_usd, ratio];
+    let values = [lp, c.liquidated_usd, c.adl_usd];
     for (s, x) in values.into_iter().enumerate() {
         series[(v * N_SERIES + s) * points + k] = x;
     }

@@ -33,6 +33,9 @@ pub struct SweepOutcome {
     pub venues: Vec<(String, &'static str)>,
     /// Results per point, then per venue.
     pub results: Vec<Vec<VenuePoint>>,
+    /// Per venue, per point: on the Pareto frontier of CVaR 95 % against
+    /// trader cost ([`frontiers`]).
+    pub pareto: Vec<Vec<bool>>,
     /// Headline figures to chart.
     pub figures: Vec<String>,
     /// The resolved base scenario, readable.
@@ -41,17 +44,18 @@ pub struct SweepOutcome {
     pub command_line: Vec<String>,
 }
 
-impl SweepOutcome {
-    /// Whether point `p` of venue `v` is on the Pareto frontier of CVaR 95 % against trader cost.
-    pub fn frontier(&self, v: usize) -> Vec<bool> {
-        let pts: Vec<(f64, f64)> = self
-            .results
-            .iter()
-            .map(|r| (r[v].trader_cost, r[v].risk.cvar_95))
-            .collect();
-        pareto(&pts)
-    }
+/// For each of `venues` venues, which points are on the Pareto frontier of
+/// CVaR 95 % against trader cost (lower is better on both).
+pub fn frontiers(results: &[Vec<VenuePoint>], venues: usize) -> Vec<Vec<bool>> {
+    (0..venues)
+        .map(|v| {
+            let pts: Vec<(f64, f64)> = results.iter().map(|r| (r[v].trader_cost, r[v].risk.cvar_95)).collect();
+            pareto(&pts)
+        })
+        .collect()
+}
 
+impl SweepOutcome {
     fn tag(&self) -> String {
         format!("{} · seed {}, {} paths a point", self.name, self.seed, self.paths)
     }
@@ -114,7 +118,7 @@ fn csv(s: &SweepOutcome) -> String {
     h.extend(stats_header());
     let mut out = h.join(",");
     out.push('\n');
-    let fronts: Vec<Vec<bool>> = (0..s.venues.len()).map(|v| s.frontier(v)).collect();
+    let fronts = &s.pareto;
     for (p, (values, res)) in s.points.iter().zip(&s.results).enumerate() {
         for (v, r) in res.iter().enumerate() {
             let mut row = vec![p.to_string()];
@@ -217,11 +221,11 @@ pub fn sweep_figures(s: &SweepOutcome) -> Vec<NamedFigure> {
         }
     }
     for (v, (name, _)) in s.venues.iter().enumerate() {
-        let front = s.frontier(v);
+        let front = &s.pareto[v];
         let pts = s
             .results
             .iter()
-            .zip(&front)
+            .zip(front)
             .map(|(r, &on)| (1e4 * r[v].trader_cost, 100.0 * r[v].risk.cvar_95, on))
             .collect();
         out.push(NamedFigure {
@@ -265,7 +269,7 @@ pub fn sweep_rows(s: &SweepOutcome, limit: usize) -> (Vec<Vec<String>>, usize) {
         .filter(|f| !crate::sweep::DEFAULT_FIGURES.contains(&f.as_str()))
         .collect();
     h.extend(extra.iter().map(|f| format!("{f} mean")));
-    let fronts: Vec<Vec<bool>> = (0..s.venues.len()).map(|v| s.frontier(v)).collect();
+    let fronts = &s.pareto;
     let mut rows = vec![h];
     let mut total = 0;
     for (p, (values, res)) in s.points.iter().zip(&s.results).enumerate() {

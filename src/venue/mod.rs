@@ -350,7 +350,11 @@ pub trait Venue: Send {
     /// Sum of every mismatch between the venue's state, its ledger and the
     /// value identity, in USD. Zero up to rounding for a correct venue.
     fn conservation_error_usd(&self, t_s: u64, prices: &[f64]) -> f64;
-    /// Names of the per-step trace columns (after `step` and `t_s`).
+    /// Names of the per-step trace columns (after `step` and `t_s`). The
+    /// traced-path charts read them by prefix (`report::figures`):
+    /// `utilization_*` (fraction), `borrow_apr_*` and `funding_apr_longs_pay_*`
+    /// (annual fractions), `funding_hourly_*` (hourly fraction, annualised
+    /// for the chart), and `vault_inventory_usd_*` over `vault_nav_usd`.
     fn trace_columns(&self, asset_names: &[String]) -> Vec<String>;
     /// Appends one per-step trace row matching [`Venue::trace_columns`].
     fn trace_row(&self, t_s: u64, prices: &[f64], out: &mut Vec<f64>);

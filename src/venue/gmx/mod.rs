@@ -1934,7 +1934,8 @@ mod tests {
         }
     }
 
-    fn submit(v: &mut GmVenue, prices: &[f64], t_s: u64, o: Order) -> Result<(), Reject> {
+    /// Runs `f` in a context at `t_s` that records nothing.
+    fn at<R>(prices: &[f64], t_s: u64, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
         let mut trace = Trace::off();
         let mut cx = Cx {
             t_s,
@@ -1942,20 +1943,19 @@ mod tests {
             trace: &mut trace,
             warm_start: false,
         };
-        v.accrue(&mut cx);
-        v.submit(&o, &mut cx)
+        f(&mut cx)
+    }
+
+    fn submit(v: &mut GmVenue, prices: &[f64], t_s: u64, o: Order) -> Result<(), Reject> {
+        at(prices, t_s, |cx| {
+            v.accrue(cx);
+            v.submit(&o, cx)
+        })
     }
 
     /// Accrues to `t_s` without an order.
     fn tick(v: &mut GmVenue, prices: &[f64], t_s: u64) {
-        let mut trace = Trace::off();
-        let mut cx = Cx {
-            t_s,
-            prices,
-            trace: &mut trace,
-            warm_start: false,
-        };
-        v.accrue(&mut cx);
+        at(prices, t_s, |cx| v.accrue(cx));
     }
 
     fn quadratic(positive: f64, negative: f64) -> ImpactFactors {
