@@ -1288,6 +1288,10 @@ impl BookVenue {
         let mut closed = std::mem::take(&mut self.closed);
         closed.clear();
         let mut left = coins;
+        // The sum of what was taken, not `coins - left`: when a tiny position
+        // is taken from a large one, the difference cancels to a few digits,
+        // and the counterparties' shares of a shortfall would not add up to it.
+        let mut done = 0.0;
         for &(_, s) in &ranks {
             if !gt0(left) {
                 break;
@@ -1295,13 +1299,14 @@ impl BookVenue {
             let take = self.positions[s as usize].size.min(left);
             let realized = self.trader_trade(s, -take, price);
             left -= take;
+            done += take;
             closed.push((take, s, realized));
             self.counters.adl_usd += take * price;
             self.counters.adl_events += 1;
         }
         self.ranks = ranks;
         self.closed = closed;
-        coins - left.max(0.0)
+        done
     }
 
     /// Settles the counterparties of an ADL at `price` in market `m`: each
